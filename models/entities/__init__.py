@@ -1,0 +1,74 @@
+"""Tortoise ORM entities: the tables of the domain. Operations live in models.ops, rules in models.rules."""
+
+from models.entities.audit import AuditEntry
+from models.entities.clients import (
+    ChannelIdentity,
+    Company,
+    Consent,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Segment,
+    Source,
+)
+from models.entities.enums import (
+    Channel,
+    ConsentPurpose,
+    Direction,
+    InteractionKind,
+    LeadStatus,
+    OfficeKind,
+    OrderStatus,
+    Role,
+    StageKind,
+    TaskStatus,
+)
+from models.entities.org import Absence, Office, Plan, User
+from models.entities.sales import (
+    Deal,
+    Lead,
+    LossReason,
+    Order,
+    OrderStatusChange,
+    Pipeline,
+    Stage,
+    StageTransition,
+)
+from models.entities.work import Attachment, Interaction, Task
+
+__all__ = [
+    "Absence",
+    "Attachment",
+    "AuditEntry",
+    "Channel",
+    "ChannelIdentity",
+    "Company",
+    "Consent",
+    "ConsentPurpose",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "Deal",
+    "Direction",
+    "Interaction",
+    "InteractionKind",
+    "Lead",
+    "LeadStatus",
+    "LossReason",
+    "Office",
+    "OfficeKind",
+    "Order",
+    "OrderStatus",
+    "OrderStatusChange",
+    "Pipeline",
+    "Plan",
+    "Role",
+    "Segment",
+    "Source",
+    "Stage",
+    "StageKind",
+    "StageTransition",
+    "Task",
+    "TaskStatus",
+    "User",
+]

@@ -1,0 +1,71 @@
+"""Closed sets of values stored in the database; their string values are part of the API contract."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    HEAD = "head"
+    MANAGER = "manager"
+
+
+class OfficeKind(StrEnum):
+    COMPANY = "company"
+    BRANCH = "branch"
+    DEPARTMENT = "department"
+
+
+class StageKind(StrEnum):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class LeadStatus(StrEnum):
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    CONVERTED = "converted"
+    REJECTED = "rejected"
+
+
+class InteractionKind(StrEnum):
+    CALL = "call"
+    MEETING = "meeting"
+    VISIT = "visit"
+    EMAIL = "email"
+    MESSAGE = "message"
+    NOTE = "note"
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class OrderStatus(StrEnum):
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    SMS = "sms"
+    EMAIL = "email"
+    PUSH = "push"
+
+
+class ConsentPurpose(StrEnum):
+    SERVICE = "service"
+    MARKETING = "marketing"

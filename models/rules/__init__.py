@@ -1,0 +1,1 @@
+"""Pure business rules: no I/O, unit-tested without a database."""

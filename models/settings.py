@@ -1,0 +1,88 @@
+"""Process configuration read from `VORONKA_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["ru", "en"]
+
+_DB_SCHEMES = ("sqlite://", "postgres://", "postgresql://", "asyncpg://")
+_DEFAULT_SECRET = "insecure-development-secret-change-me"
+
+
+class SettingsError(Exception):
+    """A configuration value is invalid; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="VORONKA_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str | None = Field(
+        default=None, description="Defaults to the SQLite file var/voronka.sqlite3 under data_dir"
+    )
+    redis_url: str | None = None
+    timezone: str = "Europe/Moscow"
+    language: Language = "ru"
+    secret_key: SecretStr = SecretStr(_DEFAULT_SECRET)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    telegram_token: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(_DB_SCHEMES):
+            raise ValueError("must start with sqlite:// or postgres://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def database(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite://{self.data_dir / 'voronka.sqlite3'}"
+
+    @property
+    def uses_default_secret(self) -> bool:
+        return self.secret_key.get_secret_value() == _DEFAULT_SECRET
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning pydantic's report into one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"VORONKA_{field.upper()}: {reason}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
