@@ -1,1 +1,1 @@
-"""Voronka's shared domain: entities, rules and operations. Knows nothing of bots, API or scheduler."""
+"""Voronka's shared domain: entities, rules and operations. Knows no bot, API or scheduler."""

@@ -74,8 +74,9 @@ async def ping() -> bool:
 
 
 async def pending_model_changes(url: str = "sqlite://:memory:") -> list[MigrationWriter]:
-    """Migrations that would be needed for the migration files to match the entities (none, ideally)."""
+    """Migrations needed for the migration files to match the entities (none, ideally)."""
     config = tortoise_config(url)
     async with TortoiseContext() as ctx:
         await ctx.init(config=config)
+        assert ctx.apps is not None
         return await MigrationAutodetector(ctx.apps, config["apps"]).changes()

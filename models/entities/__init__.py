@@ -1,4 +1,4 @@
-"""Tortoise ORM entities: the tables of the domain. Operations live in models.ops, rules in models.rules."""
+"""Tortoise ORM entities: the tables. Operations live in models.ops, rules in models.rules."""
 
 from models.entities.audit import AuditEntry
 from models.entities.clients import (

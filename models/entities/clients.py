@@ -8,8 +8,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.clock import now
-
-from models.entities.base import Timestamped, Versioned
+from models.entities.base import Versioned
 from models.entities.enums import Channel, ConsentPurpose
 
 if TYPE_CHECKING:
@@ -77,7 +76,7 @@ class Contact(Versioned):
     position = fields.CharField(max_length=200, default="")
     birthday = fields.DateField(null=True)
     notes = fields.TextField(default="")
-    preferred_channels = fields.JSONField(default=list)
+    preferred_channels: list[str] = fields.JSONField(default=list)
     company: ForeignKeyNullableRelation[Company] = fields.ForeignKeyField(
         "voronka.Company", related_name="contacts", null=True, on_delete=fields.SET_NULL
     )

@@ -1,4 +1,4 @@
-"""Closed sets of values stored in the database; their string values are part of the API contract."""
+"""Closed sets of values stored in the database. Their values are part of the API contract."""
 
 from enum import StrEnum
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tortoise import fields
-from tortoise.models import Model
 
 from models.entities.base import Timestamped
 from models.entities.enums import OfficeKind, Role
@@ -17,8 +16,8 @@ if TYPE_CHECKING:
 class Office(Timestamped):
     """A node of the company → branch → department tree.
 
-    `path` is the materialised list of ancestor ids ("1/4/9/"), so "this office and everything under it"
-    is one prefix comparison instead of a recursive query.
+    `path` is the materialised list of ancestor ids ("1/4/9/"), so "this office and everything
+    under it" is one prefix comparison instead of a recursive query.
     """
 
     id = fields.IntField(primary_key=True)

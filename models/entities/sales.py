@@ -49,13 +49,13 @@ class Stage(Model):
     kind = fields.CharEnumField(StageKind, max_length=8, default=StageKind.OPEN)
     probability = fields.SmallIntField(default=0)
     planned_days = fields.SmallIntField(null=True)
-    required_fields = fields.JSONField(default=list)
+    required_fields: list[str] = fields.JSONField(default=list)
 
     pipeline_id: int
 
     class Meta:
         table = "stage"
-        ordering = ["pipeline_id", "position"]
+        ordering = ("pipeline_id", "position")
 
 
 class LossReason(Model):

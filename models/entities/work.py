@@ -8,7 +8,6 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.clock import now
-
 from models.entities.base import Versioned
 from models.entities.enums import Direction, InteractionKind, TaskStatus
 

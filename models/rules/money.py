@@ -39,11 +39,15 @@ def parse_amount(
     try:
         amount = Decimal(str(raw).replace(" ", "").replace(",", "."))
     except InvalidOperation:
-        errors.add(field, "not_a_number", Text("Сумма должна быть числом.", "Amount must be a number."))
+        errors.add(
+            field, "not_a_number", Text("Сумма должна быть числом.", "Amount must be a number.")
+        )
         return None
     if not amount.is_finite() or amount < 0:
         errors.add(
-            field, "negative", Text("Сумма не может быть отрицательной.", "Amount cannot be negative.")
+            field,
+            "negative",
+            Text("Сумма не может быть отрицательной.", "Amount cannot be negative."),
         )
         return None
     if amount > MAX_AMOUNT:

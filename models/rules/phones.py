@@ -12,7 +12,7 @@ class InvalidPhone(ValueError):
 
 
 def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str:
-    """Return the E.164 form of `raw` ("8 (916) 123-45-67" → "+79161234567") or raise InvalidPhone."""
+    """The E.164 form of `raw` ("8 (916) 123-45-67" → "+79161234567"); raises InvalidPhone."""
     text = raw.strip()
     if not text:
         raise InvalidPhone(raw)

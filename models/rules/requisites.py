@@ -21,9 +21,7 @@ _OGRN_BAD = Text(
     "ОГРН неверен: 13 цифр (ОГРН) или 15 (ОГРНИП) с верной контрольной цифрой.",
     "Invalid OGRN: 13 digits (OGRN) or 15 (OGRNIP) with a valid check digit.",
 )
-_KPP_FOR_PERSON = Text(
-    "У ИП (ИНН из 12 цифр) нет КПП.", "A sole trader (12-digit INN) has no KPP."
-)
+_KPP_FOR_PERSON = Text("У ИП (ИНН из 12 цифр) нет КПП.", "A sole trader (12-digit INN) has no KPP.")
 
 
 def _digits(raw: str) -> str:

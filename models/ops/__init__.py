@@ -1,0 +1,1 @@
+"""Domain operations, grouped by area. Each takes an Actor, raises DomainErrors, never commits."""
