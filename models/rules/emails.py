@@ -11,7 +11,8 @@ class InvalidEmail(ValueError):
 
 def normalize_email(raw: str) -> str:
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        # test_environment admits the reserved ".test" domain used by demo accounts and fixtures.
+        result = validate_email(raw.strip(), check_deliverability=False, test_environment=True)
     except EmailNotValidError:
         raise InvalidEmail(raw) from None
     return result.normalized.lower()

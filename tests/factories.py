@@ -1,0 +1,121 @@
+"""Builders of test data. Each makes one valid thing with sensible defaults; override what matters."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from models.actor import Actor, actor_from
+from models.entities import (
+    Company,
+    Contact,
+    Deal,
+    LossReason,
+    Office,
+    OfficeKind,
+    Pipeline,
+    Role,
+    Source,
+    Stage,
+    StageKind,
+    Task,
+    User,
+)
+from models.ops.companies import create_company
+from models.ops.contacts import create_contact
+from models.ops.deals import create_deal
+from models.ops.org import create_office, create_user
+from models.ops.tasks import create_task
+
+_seq = itertools.count(1)
+SYSTEM = Actor.system()
+# Valid INNs of well-known organisations, for tests that need real checksums.
+VALID_INNS = ("7707083893", "7736207543", "7702070139", "7728168971", "500100732259")
+
+
+def unique(prefix: str = "x") -> str:
+    return f"{prefix}{next(_seq)}"
+
+
+async def make_office(
+    name: str | None = None, parent: Office | None = None, timezone: str = "Europe/Moscow"
+) -> Office:
+    return await create_office(
+        SYSTEM,
+        name=name or unique("Office "),
+        kind=OfficeKind.BRANCH if parent else OfficeKind.COMPANY,
+        parent_id=parent.id if parent else None,
+        timezone=timezone,
+    )
+
+
+async def make_user(office: Office | None = None, role: Role = Role.MANAGER, **values: Any) -> User:
+    office = office or await make_office()
+    values.setdefault("email", f"{unique('user')}@example.test")
+    values.setdefault("full_name", unique("User "))
+    return await create_user(SYSTEM, office_id=office.id, role=role, **values)
+
+
+async def actor_for(user: User) -> Actor:
+    return actor_from(user, await Office.get(id=user.office_id))
+
+
+async def make_actor(role: Role = Role.MANAGER, office: Office | None = None) -> Actor:
+    return await actor_for(await make_user(office, role))
+
+
+async def make_pipeline(
+    name: str = "Продажи",
+    stages: tuple[tuple[str, StageKind, list[str]], ...] = (
+        ("Новая", StageKind.OPEN, []),
+        ("В работе", StageKind.OPEN, []),
+        ("КП отправлено", StageKind.OPEN, ["amount", "contact_id"]),
+        ("Успешно", StageKind.WON, []),
+        ("Проиграна", StageKind.LOST, []),
+    ),
+    is_default: bool = True,
+) -> Pipeline:
+    pipeline = await Pipeline.create(name=name, is_default=is_default)
+    for position, (stage_name, kind, required) in enumerate(stages):
+        await Stage.create(
+            pipeline_id=pipeline.id,
+            name=stage_name,
+            position=position,
+            kind=kind,
+            required_fields=required,
+            planned_days=5,
+        )
+    return pipeline
+
+
+async def stage_named(pipeline: Pipeline, name: str) -> Stage:
+    return await Stage.get(pipeline_id=pipeline.id, name=name)
+
+
+async def make_contact(actor: Actor, **values: Any) -> Contact:
+    values.setdefault("first_name", unique("Иван"))
+    values.setdefault("last_name", "Петров")
+    return await create_contact(actor, values, force=values.pop("force", False))
+
+
+async def make_company(actor: Actor, **values: Any) -> Company:
+    values.setdefault("name", unique("ООО Ромашка "))
+    return await create_company(actor, values, force=values.pop("force", False))
+
+
+async def make_deal(actor: Actor, **values: Any) -> Deal:
+    values.setdefault("title", unique("Поставка "))
+    return await create_deal(actor, values)
+
+
+async def make_task(actor: Actor, **values: Any) -> Task:
+    values.setdefault("title", unique("Позвонить "))
+    return await create_task(actor, values)
+
+
+async def make_loss_reason(name: str = "Дорого") -> LossReason:
+    return await LossReason.create(name=name)
+
+
+async def make_source(name: str | None = None) -> Source:
+    return await Source.create(name=name or unique("Сайт "))
