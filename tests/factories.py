@@ -1,4 +1,4 @@
-"""Builders of test data. Each makes one valid thing with sensible defaults; override what matters."""
+"""Builders of test data: each makes one valid thing with defaults; override what matters."""
 
 from __future__ import annotations
 
