@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import Any
 
 from models.actor import Actor, actor_from
@@ -10,9 +11,11 @@ from models.entities import (
     Company,
     Contact,
     Deal,
+    Lead,
     LossReason,
     Office,
     OfficeKind,
+    Order,
     Pipeline,
     Role,
     Source,
@@ -24,6 +27,8 @@ from models.entities import (
 from models.ops.companies import create_company
 from models.ops.contacts import create_contact
 from models.ops.deals import create_deal
+from models.ops.leads import create_lead
+from models.ops.orders import create_order
 from models.ops.org import create_office, create_user
 from models.ops.tasks import create_task
 
@@ -119,3 +124,54 @@ async def make_loss_reason(name: str = "Дорого") -> LossReason:
 
 async def make_source(name: str | None = None) -> Source:
     return await Source.create(name=name or unique("Сайт "))
+
+
+async def make_order(actor: Actor, **values: Any) -> Order:
+    values.setdefault("number", unique("A-"))
+    return await create_order(actor, values)
+
+
+async def make_lead(actor: Actor, **values: Any) -> Lead:
+    values.setdefault("title", unique("Заявка "))
+    return await create_lead(actor, values)
+
+
+@dataclass(frozen=True)
+class Org:
+    """A small company: root office with two sibling branches; north has a department below it.
+
+    admin — root; head — head of north; manager, colleague — managers in north; deep — a manager
+    in north's department; stranger — a manager in south; south_head — head of south.
+    """
+
+    root: Office
+    north: Office
+    south: Office
+    department: Office
+    admin: Actor
+    head: Actor
+    manager: Actor
+    colleague: Actor
+    deep: Actor
+    stranger: Actor
+    south_head: Actor
+
+
+async def make_org() -> Org:
+    root = await make_office("Головной офис")
+    north = await make_office("Север", parent=root)
+    south = await make_office("Юг", parent=root)
+    department = await make_office("Отдел продаж", parent=north)
+    return Org(
+        root=root,
+        north=north,
+        south=south,
+        department=department,
+        admin=await make_actor(Role.ADMIN, root),
+        head=await make_actor(Role.HEAD, north),
+        manager=await make_actor(Role.MANAGER, north),
+        colleague=await make_actor(Role.MANAGER, north),
+        deep=await make_actor(Role.MANAGER, department),
+        stranger=await make_actor(Role.MANAGER, south),
+        south_head=await make_actor(Role.HEAD, south),
+    )
