@@ -37,13 +37,16 @@ def parse_amount(
     if isinstance(raw, float):
         raise TypeError("money is never a float")
     try:
-        amount = Decimal(str(raw).replace(" ", "").replace(",", "."))
+        # split() also drops the no-break spaces Russian formatting puts between thousands.
+        amount = Decimal("".join(str(raw).split()).replace(",", "."))
     except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite():
         errors.add(
             field, "not_a_number", Text("Сумма должна быть числом.", "Amount must be a number.")
         )
         return None
-    if not amount.is_finite() or amount < 0:
+    if amount < 0:
         errors.add(
             field,
             "negative",

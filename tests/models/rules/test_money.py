@@ -90,3 +90,14 @@ def test_parsing_a_formatted_amount_gives_back_its_minor_units(minor: int) -> No
     amount = from_minor(minor, "RUB")
     written = f"{amount:,.2f}".replace(",", " ").replace(".", ",")  # "1 500,50"
     assert parse(written) == (minor, [])
+
+
+@pytest.mark.parametrize("raw", ["1\u00a0500,50", "1\u202f500,50", "1 500,50\t"])
+def test_amounts_copied_with_russian_thousands_separators_are_read(raw: str) -> None:
+    # Russian number formatting (Excel, 1C, bank statements) groups thousands with a no-break space.
+    assert parse(raw) == (150050, [])
+
+
+@pytest.mark.parametrize("raw", ["NaN", "Infinity", "-Infinity", "sNaN"])
+def test_not_a_number_is_not_called_negative(raw: str) -> None:
+    assert parse(raw) == (None, [("amount", "not_a_number")])
