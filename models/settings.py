@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr(_DEFAULT_SECRET)
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    admin_email: str = "admin@voronka.test"
     telegram_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -72,10 +73,11 @@ class Settings(BaseSettings):
         return self.secret_key.get_secret_value() == _DEFAULT_SECRET
 
 
-def load_settings() -> Settings:
-    """Read the settings, turning pydantic's report into one line naming the variable."""
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings (command-line `overrides` win over the environment), turning pydantic's
+    report into one line naming the variable."""
     try:
-        return Settings()
+        return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"

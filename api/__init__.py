@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI routes over models/ operations, for the mobile apps and integrations."""

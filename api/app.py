@@ -1,0 +1,40 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.problems import install_problem_handlers
+from api.routes import health
+from models.db import close_database, open_database
+from models.settings import Settings, get_settings
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> FastAPI:
+    """Build the app. `manage_database=False` when the host process owns the connections."""
+    config = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_database:
+            await open_database(config.database)
+        try:
+            yield
+        finally:
+            if manage_database:
+                await close_database()
+
+    app = FastAPI(
+        title="Voronka API",
+        version=VERSION,
+        summary="CRM for sales teams that live in messengers",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""Messenger edges: Telegram and WhatsApp adapters over the models/ operations."""

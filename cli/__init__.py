@@ -1,0 +1,1 @@
+"""The `voronka` command: the process host and the administrator's tools."""

@@ -1,0 +1,73 @@
+"""`voronka run`: the API, the scheduler and the bots in one process, stopped together by Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import uvicorn
+from tortoise.transactions import in_transaction
+
+from api.app import create_app
+from cli.database import database
+from models.ops.bootstrap import FirstAdmin, ensure_first_admin
+from models.settings import Settings
+from schedulers.clock import build_scheduler
+
+log = logging.getLogger("voronka")
+
+
+def _announce(admin: FirstAdmin) -> None:
+    print(
+        "\nСоздан первый администратор / First administrator created:\n"
+        f"  login:    {admin.login}\n"
+        f"  password: {admin.password}\n"
+        "Пароль показан один раз — смените его после входа. "
+        "Shown once: change it after signing in.\n",
+        flush=True,
+    )
+
+
+async def serve(settings: Settings) -> None:
+    async with database(settings.database):
+        async with in_transaction():
+            admin = await ensure_first_admin(
+                settings.admin_email, settings.timezone, settings.language
+            )
+        if admin is not None:
+            _announce(admin)
+        if settings.uses_default_secret:
+            log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
+        scheduler = build_scheduler()
+        scheduler.start()
+        log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+        background: list[asyncio.Task[None]] = []
+        if settings.telegram_token is not None:
+            # aiogram takes seconds to import (hundreds of pydantic models): only when needed.
+            from bots.telegram.runner import run_polling
+
+            token = settings.telegram_token.get_secret_value()
+            background.append(asyncio.create_task(run_polling(token), name="telegram"))
+            log.info("Telegram bot started (long polling)")
+        else:
+            log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
+        app = create_app(settings, manage_database=False)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+            lifespan="on",
+        )
+        server = uvicorn.Server(config)
+        try:
+            await server.serve()
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            scheduler.shutdown(wait=False)
+            log.info("stopped")

@@ -1,0 +1,177 @@
+"""`voronka`: run the service, migrate, create users, seed the demo account."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Coroutine
+from typing import Annotated, Any
+
+import typer
+from tortoise.transactions import in_transaction
+
+from models.errors import DomainError, ValidationFailed
+from models.settings import Settings, SettingsError, get_settings, load_settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+app = typer.Typer(
+    name="voronka",
+    help="Voronka CRM.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class CommandFailed(Exception):
+    """A command stops with one line for the person at the terminal."""
+
+
+def _settings(**overrides: Any) -> Settings:
+    changed = {k: v for k, v in overrides.items() if v is not None}
+    return load_settings(**changed) if changed else get_settings()
+
+
+def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coroutine)
+
+
+@app.command()
+def run(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [VORONKA_HOST]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on [VORONKA_PORT]")
+    ] = None,
+) -> None:
+    """Start the API, the scheduler and (when configured) the bots."""
+    from cli.host import serve
+
+    settings = _settings(host=host, port=port)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        _run(serve(settings))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def migrate() -> None:
+    """Apply pending database migrations."""
+    from models.db import close_database, migrate_database
+
+    async def apply() -> None:
+        try:
+            await migrate_database(_settings().database)
+        finally:
+            await close_database()
+
+    _run(apply())
+    print("Миграции применены / Migrations applied")
+
+
+@app.command()
+def createuser(
+    email: Annotated[str, typer.Option(help="Login (email)")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="admin, head or manager")] = "manager",
+    office: Annotated[
+        str | None, typer.Option(help="Office id or exact name (default: the top office)")
+    ] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (default: a one-time password is printed)")
+    ] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone, also usable as a login")] = None,
+    language: Annotated[str, typer.Option(help="ru or en")] = "ru",
+) -> None:
+    """Create a user account."""
+    from cli.database import database
+    from cli.users import create_account
+
+    async def create() -> tuple[str, str | None]:
+        async with database(_settings().database), in_transaction():
+            return await create_account(email, name, role, office, password, phone, language)
+
+    login, generated = _run(create())
+    print(f"Пользователь создан / User created: {login}")
+    if generated:
+        print(f"Одноразовый пароль / One-time password: {generated}")
+
+
+@app.command()
+def demo(
+    language: Annotated[str, typer.Option(help="ru or en: the language of the demo data")] = "ru",
+) -> None:
+    """Fill the database with a realistic demo account (safe to run twice)."""
+    from models.demo import seed_demo
+
+    from cli.database import database
+
+    if language not in ("ru", "en"):
+        raise CommandFailed("--language: use ru or en")
+
+    async def seed() -> Any:
+        async with database(_settings().database), in_transaction():
+            return await seed_demo(language)
+
+    summary = _run(seed())
+    print(summary.render())
+
+
+@app.command()
+def makemigrations(
+    name: Annotated[str, typer.Option(help="Name of the migration")] = "auto",
+) -> None:
+    """(Developers) write a migration for entity changes."""
+    from models.db import pending_model_changes
+
+    async def write() -> list[str]:
+        paths = []
+        for writer in await pending_model_changes():
+            number = int(writer.name.split("_", 1)[0])
+            writer.name = f"{number:04d}_{name}"
+            paths.append(str(writer.write()))
+        return paths
+
+    paths = _run(write())
+    print("\n".join(paths) if paths else "Изменений нет / No changes")
+
+
+def _fail(message: str) -> None:
+    print(f"voronka: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _describe(error: DomainError, language: str) -> str:
+    if isinstance(error, ValidationFailed):
+        return "; ".join(f"{e.field}: {e.message.get(language)}" for e in error.errors)
+    return error.message.get(language)
+
+
+def main() -> None:
+    try:
+        status = app(standalone_mode=False)
+    except typer.Abort:
+        _fail("aborted")
+    except typer.TyperException as error:
+        # Usage errors: click's several lines of usage and hints, reduced to the message.
+        format_message = getattr(error, "format_message", None)
+        _fail(format_message() if format_message else str(error))
+    except SettingsError as error:
+        _fail(str(error))
+    except CommandFailed as error:
+        _fail(str(error))
+    except DomainError as error:
+        _fail(_describe(error, get_settings().language))
+    except OSError as error:
+        _fail(str(error))
+    else:
+        if isinstance(status, int) and status:
+            raise SystemExit(status)
+
+
+if __name__ == "__main__":
+    main()
