@@ -106,9 +106,8 @@ def demo(
     language: Annotated[str, typer.Option(help="ru or en: the language of the demo data")] = "ru",
 ) -> None:
     """Fill the database with a realistic demo account (safe to run twice)."""
-    from models.demo import seed_demo
-
     from cli.database import database
+    from models.demo import seed_demo
 
     if language not in ("ru", "en"):
         raise CommandFailed("--language: use ru or en")
