@@ -38,7 +38,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
         text = f.text_field(values, name, limit, errors)
         if text is not None:
             columns[name] = text
-    if "name" in columns and not columns["name"]:
+    if "name" in columns and not columns["name"] and not errors.has("name"):
         errors.add("name", "required", f.REQUIRED)
     if "notes" in values:
         columns["notes"] = str(values["notes"] or "")

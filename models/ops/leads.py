@@ -47,7 +47,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
         text = f.text_field(values, name, limit, errors)
         if text is not None:
             columns[name] = text
-    if "title" in columns and not columns["title"]:
+    if "title" in columns and not columns["title"] and not errors.has("title"):
         errors.add("title", "required", f.REQUIRED)
     if "notes" in values:
         columns["notes"] = str(values["notes"] or "")

@@ -45,7 +45,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     columns: dict[str, Any] = {}
     title = f.text_field(values, "title", 300, errors)
     if title is not None:
-        if not title:
+        if not title and not errors.has("title"):
             errors.add("title", "required", f.REQUIRED)
         columns["title"] = title
     if "description" in values:
