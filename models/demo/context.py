@@ -1,0 +1,87 @@
+"""What every seeding step shares: the random stream, "now", the language and unique pools."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from models.rules.phones import InvalidPhone, normalize_phone
+from models.text import Text
+
+SEED = 20240917
+LOCAL = ZoneInfo("Europe/Moscow")
+HISTORY_DAYS = 182
+MOBILE_CODES = tuple(range(900, 940)) + tuple(range(950, 970)) + tuple(range(977, 1000))
+LANDLINE_CODES = {"moscow": (495, 499), "spb": (812,)}
+
+
+@dataclass
+class Context:
+    now: datetime
+    language: str
+    rng: random.Random = field(default_factory=lambda: random.Random(SEED))
+    used_phones: set[str] = field(default_factory=set)
+    used_emails: set[str] = field(default_factory=set)
+
+    def text(self, value: Text) -> str:
+        return value.get(self.language)
+
+    def pick(self, values: tuple[Text, ...]) -> str:
+        return self.text(self.rng.choice(values))
+
+    @property
+    def today(self) -> date:
+        return self.now.astimezone(LOCAL).date()
+
+    def _unique_phone(self, area: int, digits: int) -> str:
+        while True:
+            number = f"+7{area}{self.rng.randrange(10**digits):0{digits}d}"
+            if number in self.used_phones:
+                continue
+            try:
+                normalized = normalize_phone(number)
+            except InvalidPhone:
+                continue
+            self.used_phones.add(normalized)
+            return normalized
+
+    def mobile(self) -> str:
+        """A fresh, valid Russian mobile number in E.164, never handed out twice."""
+        return self._unique_phone(self.rng.choice(MOBILE_CODES), 7)
+
+    def landline(self, city: str) -> str:
+        return self._unique_phone(self.rng.choice(LANDLINE_CODES[city]), 7)
+
+    def email(self, local: str, domain: str) -> str:
+        """A lowercased address; a number is appended when the local part is taken."""
+        base = local.lower()
+        address = f"{base}@{domain}"
+        n = 1
+        while address in self.used_emails:
+            n += 1
+            address = f"{base}{n}@{domain}"
+        self.used_emails.add(address)
+        return address
+
+    def days_ago(self, low: float, high: float) -> datetime:
+        return self.now - timedelta(days=self.rng.uniform(low, high))
+
+    def between(self, start: datetime, end: datetime) -> datetime:
+        """A moment in [start, end], moved into working hours when that keeps it inside."""
+        if end <= start:
+            return start
+        moment = start + (end - start) * self.rng.random()
+        local = moment.astimezone(LOCAL)
+        working = datetime.combine(
+            local.date(),
+            time(self.rng.randint(9, 18), self.rng.randrange(60), self.rng.randrange(60)),
+            LOCAL,
+        )
+        if local.weekday() < 5 and start <= working <= end:
+            return working.astimezone(UTC)
+        return moment
+
+    def local_at(self, day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), LOCAL).astimezone(UTC)
