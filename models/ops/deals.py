@@ -66,7 +66,10 @@ async def _clean(
         currency = str(values["currency"] or "").upper()
         columns["currency"] = currency
     if "amount" in values or "currency" in values:
-        columns["amount_minor"] = parse_amount(values.get("amount"), currency, errors)
+        # A currency given alone is checked, and the amount already on the deal is kept.
+        amount_minor = parse_amount(values.get("amount"), currency, errors)
+        if "amount" in values:
+            columns["amount_minor"] = amount_minor
     for model, name in ((Contact, "contact_id"), (Company, "company_id")):
         if name in values:
             columns[name] = await _visible_ref(model, actor, values[name], name, errors)
