@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from tortoise.transactions import in_transaction
@@ -16,6 +18,24 @@ from models.settings import Settings
 from schedulers.clock import build_scheduler
 
 log = logging.getLogger("voronka")
+
+
+class _Server(uvicorn.Server):
+    """Uvicorn whose shutdown is driven by the host.
+
+    Uvicorn re-raises a caught Ctrl-C after it stops serving; that KeyboardInterrupt would cut
+    through the host's own clean-up (scheduler, bots, database connections) and leave the process
+    hanging on an open SQLite thread. The host installs its own signal handlers instead.
+    """
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+    def request_exit(self) -> None:
+        if self.should_exit:
+            self.force_exit = True
+        self.should_exit = True
 
 
 def _announce(admin: FirstAdmin) -> None:
@@ -60,7 +80,10 @@ async def serve(settings: Settings) -> None:
             log_level=settings.log_level.lower(),
             lifespan="on",
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.request_exit)
         try:
             await server.serve()
         finally:

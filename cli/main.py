@@ -92,8 +92,11 @@ def createuser(
     from cli.users import create_account
 
     async def create() -> tuple[str, str | None]:
-        async with database(_settings().database), in_transaction():
-            return await create_account(email, name, role, office, password, phone, language)
+        settings = _settings()
+        async with database(settings.database), in_transaction():
+            return await create_account(
+                email, name, role, office, password, phone, language, settings.timezone
+            )
 
     login, generated = _run(create())
     print(f"Пользователь создан / User created: {login}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.actor import Actor
 from models.entities import Office
 from models.errors import FieldError, ValidationFailed
+from models.ops.bootstrap import ensure_top_office
 from models.ops.org import create_user
 from models.passwords import one_time_password
 from models.text import Text
@@ -15,13 +16,11 @@ _NO_OFFICE = Text(
 )
 
 
-async def _find_office(reference: str | None) -> Office:
-    query = Office.all().order_by("path", "id")
-    if reference is not None:
-        query = (
-            query.filter(id=int(reference)) if reference.isdigit() else query.filter(name=reference)
-        )
-    office = await query.first()
+async def _find_office(reference: str | None, timezone: str, language: str) -> Office:
+    if reference is None:
+        return await ensure_top_office(timezone, language)
+    by_id = reference.isdigit()
+    office = await Office.get_or_none(**({"id": int(reference)} if by_id else {"name": reference}))
     if office is None:
         raise ValidationFailed([FieldError("office", "not_found", _NO_OFFICE)])
     return office
@@ -35,9 +34,10 @@ async def create_account(
     password: str | None,
     phone: str | None,
     language: str,
+    timezone: str,
 ) -> tuple[str, str | None]:
     """Create the user; returns the login and the generated one-time password, if any."""
-    found = await _find_office(office)
+    found = await _find_office(office, timezone, language)
     generated = None if password else one_time_password()
     user = await create_user(
         Actor.system(language),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.actor import Actor
-from models.entities import OfficeKind, Role, User
+from models.entities import Office, OfficeKind, Role, User
 from models.ops.org import create_office, create_user
 from models.passwords import one_time_password
 
@@ -18,6 +18,16 @@ class FirstAdmin:
     password: str
 
 
+async def ensure_top_office(timezone: str, language: str) -> Office:
+    """The root of the office tree, created on a fresh installation."""
+    top = await Office.filter(parent_id=None).order_by("id").first()
+    if top is not None:
+        return top
+    return await create_office(
+        Actor.system(language), name=FIRST_OFFICE, kind=OfficeKind.COMPANY, timezone=timezone
+    )
+
+
 async def ensure_first_admin(login: str, timezone: str, language: str) -> FirstAdmin | None:
     """Create an office and an admin with a one-time password when there are no users at all.
 
@@ -25,13 +35,10 @@ async def ensure_first_admin(login: str, timezone: str, language: str) -> FirstA
     """
     if await User.exists():
         return None
-    system = Actor.system(language)
-    office = await create_office(
-        system, name=FIRST_OFFICE, kind=OfficeKind.COMPANY, timezone=timezone
-    )
+    office = await ensure_top_office(timezone, language)
     password = one_time_password()
     await create_user(
-        system,
+        Actor.system(language),
         email=login,
         full_name="Администратор" if language == "ru" else "Administrator",
         office_id=office.id,

@@ -1,0 +1,111 @@
+"""Domain errors become RFC 9457 problem documents with field errors in the asked language."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict
+
+from models.errors import (
+    Conflict,
+    DomainError,
+    DuplicateCandidate,
+    FieldError,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ValidationFailed,
+)
+from models.text import Text
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    count: int
+
+
+ERRORS: dict[str, DomainError] = {
+    "not-found": NotFound("deal", 7),
+    "forbidden": Forbidden(),
+    "stale": PreconditionFailed(),
+    "invalid": ValidationFailed(
+        [
+            FieldError("inn", "invalid_inn", Text("ИНН неверен.", "Invalid INN.")),
+            FieldError("phones.1", "invalid_phone", Text("Неверный номер.", "Invalid phone.")),
+        ]
+    ),
+    "duplicate": Conflict(
+        [DuplicateCandidate("contact", 3, "Петров Иван", "phone:+79161234567")], 2
+    ),
+}
+
+
+@pytest.fixture
+def raising_app(app: FastAPI) -> FastAPI:
+    @app.get("/raise/{name}")
+    async def raise_error(name: str) -> None:
+        raise ERRORS[name]
+
+    @app.post("/echo")
+    async def echo(payload: Payload) -> Payload:
+        return payload
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code"),
+    [
+        ("not-found", 404, "not_found"),
+        ("forbidden", 403, "forbidden"),
+        ("stale", 412, "stale_version"),
+        ("invalid", 422, "validation_failed"),
+        ("duplicate", 409, "duplicate"),
+    ],
+)
+async def test_domain_errors_map_to_statuses(
+    raising_app: FastAPI, client: httpx.AsyncClient, name: str, status: int, code: str
+) -> None:
+    response = await client.get(f"/raise/{name}")
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["instance"] == f"/raise/{name}"
+
+
+async def test_field_errors_follow_accept_language(
+    raising_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    english = await client.get("/raise/invalid", headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert english.json()["errors"] == [
+        {"field": "inn", "code": "invalid_inn", "message": "Invalid INN."},
+        {"field": "phones.1", "code": "invalid_phone", "message": "Invalid phone."},
+    ]
+    russian = await client.get("/raise/invalid")
+    assert russian.json()["errors"][0]["message"] == "ИНН неверен."
+
+
+async def test_conflict_lists_visible_candidates_and_counts_hidden(
+    raising_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    body = (await client.get("/raise/duplicate")).json()
+    assert body["candidates"] == [
+        {"entity": "contact", "id": 3, "label": "Петров Иван", "matched_on": "phone:+79161234567"}
+    ]
+    assert body["hidden_candidates"] == 2
+
+
+async def test_request_validation_names_each_field(
+    raising_app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    response = await client.post(
+        "/echo", json={"count": "many", "extra": 1}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    fields = {e["field"]: e["code"] for e in response.json()["errors"]}
+    assert fields == {"name": "missing", "count": "int_parsing", "extra": "extra_forbidden"}
