@@ -121,16 +121,21 @@ async def loss_reason_ref(object_id: int | None, errors: FieldErrors) -> int | N
     return await reference(LossReason, object_id, "loss_reason_id", errors)
 
 
-async def owner_for(actor: Actor, owner_id: int | None, errors: FieldErrors) -> User | None:
-    """The owner of a new or reassigned record: given, or the acting user by default."""
+async def owner_for(
+    actor: Actor, owner_id: int | None, errors: FieldErrors, name: str = "owner_id"
+) -> User | None:
+    """The owner of a new or reassigned record: given, or the acting user by default.
+
+    Problems are reported under `name`, the field the caller's input calls the owner.
+    """
     wanted = owner_id if owner_id is not None else actor.user_id
     if wanted is None:
-        errors.add("owner_id", "required", REQUIRED)
+        errors.add(name, "required", REQUIRED)
         return None
     try:
         return await assignable_user(actor, wanted)
     except NotFound:
-        errors.add("owner_id", "not_found", NOT_FOUND_REF)
+        errors.add(name, "not_found", NOT_FOUND_REF)
         return None
 
 

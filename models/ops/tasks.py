@@ -63,7 +63,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
         if name in values:
             columns[name] = values[name]
     if "assignee_id" in values:
-        assignee = await f.owner_for(actor, values["assignee_id"], errors)
+        assignee = await f.owner_for(actor, values["assignee_id"], errors, "assignee_id")
         if assignee is not None:
             columns["assignee_id"] = assignee.id
             columns["office_id"] = assignee.office_id
