@@ -8,8 +8,8 @@ from typing import Any
 from models.actor import Actor
 from models.audit import audit_changes, audit_created
 from models.clock import now
-from models.entities import Lead, LeadStatus
-from models.errors import FieldError, FieldErrors, ValidationFailed
+from models.entities import Company, Contact, Lead, LeadStatus
+from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from models.ops import fields as f
 from models.ops.companies import create_company
 from models.ops.contacts import create_contact
@@ -137,6 +137,17 @@ async def convert_lead(
     the caller may instead pass the existing `contact_id` / `company_id` to link.
     """
     lead = await _open_lead(actor, lead_id)
+    errors = FieldErrors()
+    for model, name, given in (
+        (Contact, "contact_id", contact_id),
+        (Company, "company_id", company_id),
+    ):
+        if given is not None:
+            try:
+                await get_visible(model, actor, given)
+            except NotFound:
+                errors.add(name, "not_found", f.NOT_FOUND_REF)
+    errors.raise_if_any()
     owner = {"owner_id": lead.owner_id}
     if company_id is None and (lead.company_name or lead.inn):
         company = await create_company(
