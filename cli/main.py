@@ -110,7 +110,8 @@ def demo(
 ) -> None:
     """Fill the database with a realistic demo account (safe to run twice)."""
     from cli.database import database
-    from models.demo import seed_demo
+    from cli.demo import render_summary
+    from models.demo.seed import seed_demo
 
     if language not in ("ru", "en"):
         raise CommandFailed("--language: use ru or en")
@@ -119,8 +120,7 @@ def demo(
         async with database(_settings().database), in_transaction():
             return await seed_demo(language)
 
-    summary = _run(seed())
-    print(summary.render())
+    print(render_summary(_run(seed())))
 
 
 @app.command()

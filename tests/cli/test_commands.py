@@ -82,3 +82,27 @@ def test_createuser_in_an_unknown_office(voronka: Voronka) -> None:
     result = voronka("createuser", "--email", "a@b.test", "--name", "A", "--office", "Марс")
     assert result.returncode == 2
     assert _one_line(result.stderr).startswith("voronka: office: Такого офиса нет.")
+
+
+def test_demo_seeds_once_and_prints_the_logins(voronka: Voronka) -> None:
+    first = voronka("demo")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("Демо-данные созданы / Demo data created")
+    for login in (
+        "admin@demo.test",
+        "head@demo.test",
+        "manager@demo.test",
+        "manager.spb@demo.test",
+    ):
+        assert login in first.stdout
+    assert "demo-password" in first.stdout
+    second = voronka("demo")
+    assert second.returncode == 0, second.stderr
+    assert "nothing added" in second.stdout
+    assert "manager.spb@demo.test" in second.stdout
+
+
+def test_demo_rejects_an_unknown_language(voronka: Voronka) -> None:
+    result = voronka("demo", "--language", "fr")
+    assert result.returncode == 2
+    assert _one_line(result.stderr) == "voronka: --language: use ru or en"

@@ -1,0 +1,75 @@
+"""Configuration from VORONKA_* variables: defaults, and one line naming a bad variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from models.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("VORONKA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env file
+
+
+def test_defaults_make_a_local_sqlite_service() -> None:
+    settings = load_settings()
+    assert settings.database == "sqlite://var/voronka.sqlite3"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert (settings.timezone, settings.language) == ("Europe/Moscow", "ru")
+    assert settings.redis_url is None
+    assert settings.uses_default_secret
+
+
+def test_environment_and_dotenv_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("VORONKA_LANGUAGE=en\nVORONKA_PORT=9000\n")
+    monkeypatch.setenv("VORONKA_DATA_DIR", "/srv/voronka")
+    monkeypatch.setenv("VORONKA_PORT", "8080")  # the environment wins over .env
+    settings = load_settings()
+    assert settings.language == "en"
+    assert settings.port == 8080
+    assert settings.database == "sqlite:///srv/voronka/voronka.sqlite3"
+
+
+def test_database_url_overrides_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VORONKA_DATABASE_URL", "postgres://crm@db:5432/crm")
+    assert load_settings().database == "postgres://crm@db:5432/crm"
+
+
+def test_overrides_win_and_are_validated() -> None:
+    assert load_settings(port=8123).port == 8123
+    with pytest.raises(SettingsError, match=r"^VORONKA_PORT: "):
+        load_settings(port=70000)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("VORONKA_TIMEZONE", "Moscow", "VORONKA_TIMEZONE: unknown time zone 'Moscow'"),
+        ("VORONKA_LANGUAGE", "de", "VORONKA_LANGUAGE: Input should be 'ru' or 'en'"),
+        ("VORONKA_DATABASE_URL", "mysql://x", "VORONKA_DATABASE_URL: must start with sqlite://"),
+        ("VORONKA_REDIS_URL", "localhost:6379", "VORONKA_REDIS_URL: must start with redis://"),
+        ("VORONKA_PORT", "http", "VORONKA_PORT: Input should be a valid integer"),
+    ],
+)
+def test_a_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value).startswith(message)
+    assert "\n" not in str(error.value)
+
+
+def test_secret_key_is_not_shown_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VORONKA_SECRET_KEY", "s3cr3t-value-for-tests")
+    settings: Settings = load_settings()
+    assert not settings.uses_default_secret
+    assert "s3cr3t" not in repr(settings)
