@@ -19,6 +19,7 @@ ENTITY_MODULES = [
     "models.entities.sales",
     "models.entities.work",
     "models.entities.audit",
+    "models.entities.auth",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

@@ -40,6 +40,26 @@ class Forbidden(DomainError):
     message = Text("Недостаточно прав.", "You are not allowed to do this.")
 
 
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    message = Text(
+        "Войдите заново: вход не выполнен или истёк.",
+        "Please sign in again: not signed in or expired.",
+    )
+
+
+class TooManyAttempts(DomainError):
+    code = "too_many_attempts"
+    message = Text(
+        "Слишком много неудачных попыток. Повторите позже.",
+        "Too many failed attempts. Try again later.",
+    )
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__()
+
+
 class PreconditionFailed(DomainError):
     code = "stale_version"
     message = Text(

@@ -1,6 +1,14 @@
 """Tortoise ORM entities: the tables. Operations live in models.ops, rules in models.rules."""
 
 from models.entities.audit import AuditEntry
+from models.entities.auth import (
+    Device,
+    IdempotencyRecord,
+    LoginFailure,
+    PersonalAccessToken,
+    RefreshToken,
+    Session,
+)
 from models.entities.clients import (
     ChannelIdentity,
     Company,
@@ -49,21 +57,27 @@ __all__ = [
     "ContactEmail",
     "ContactPhone",
     "Deal",
+    "Device",
     "Direction",
+    "IdempotencyRecord",
     "Interaction",
     "InteractionKind",
     "Lead",
     "LeadStatus",
+    "LoginFailure",
     "LossReason",
     "Office",
     "OfficeKind",
     "Order",
     "OrderStatus",
     "OrderStatusChange",
+    "PersonalAccessToken",
     "Pipeline",
     "Plan",
+    "RefreshToken",
     "Role",
     "Segment",
+    "Session",
     "Source",
     "Stage",
     "StageKind",

@@ -9,6 +9,7 @@ from models.audit import audit_changes, audit_created
 from models.entities import Office, OfficeKind, Role, User
 from models.errors import FieldErrors, Forbidden, NotFound
 from models.ops import fields as f
+from models.ops.sessions import revoke_all_sign_ins
 from models.passwords import MIN_LENGTH, hash_password
 from models.scope import visible_offices, visible_users
 from models.text import Text
@@ -131,12 +132,15 @@ async def create_user(
 
 
 async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
+    """Activate or deactivate an account; deactivation ends every sign-in of the user at once."""
     _require_admin(actor)
     user = await visible_users(actor).get_or_none(id=user_id)
     if user is None:
         raise NotFound("user", user_id)
     if user.is_active != active:
         await User.filter(id=user_id).update(is_active=active)
+        if not active:
+            await revoke_all_sign_ins(user_id)
         await audit_changes(actor, "user", user_id, {"is_active": (user.is_active, active)})
         user.is_active = active
     return user
