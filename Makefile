@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB ?= sqlite
 
-.PHONY: run test test-sqlite test-postgres lint fmt typecheck migrate migrations demo contracts bench clean
+.PHONY: run test test-sqlite test-postgres lint fmt migrate migrations demo bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

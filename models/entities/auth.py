@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class Session(Model):
-    """One sign-in on one device. Its refresh tokens form a family; revoking it ends them all."""
+    """One sign-in on one device. Its refresh tokens form a family: revoking it ends them all."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     user: ForeignKeyRelation[User] = fields.ForeignKeyField(

@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('user_agent', fields.CharField(default='', max_length=255)),
             ],
-            options={'table': 'auth_session', 'app': 'voronka', 'pk_attr': 'id', 'table_description': 'One sign-in on one device. Its refresh tokens form a family; revoking it ends them all.'},
+            options={'table': 'auth_session', 'app': 'voronka', 'pk_attr': 'id', 'table_description': 'One sign-in on one device. Its refresh tokens form a family: revoking it ends them all.'},
             bases=['Model'],
         ),
         ops.CreateModel(
