@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.problems import install_problem_handlers
+from api import v1
+from api.problems import install_problem_handlers, install_problem_schema
 from api.routes import health
 from models.db import close_database, open_database
 from models.settings import Settings, get_settings
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         summary="CRM for sales teams that live in messengers",
         lifespan=lifespan,
     )
+    app.state.settings = config
     install_problem_handlers(app)
+    install_problem_schema(app)
     app.include_router(health.router)
+    app.include_router(v1.router)
     return app

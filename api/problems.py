@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.i18n import language_from_header
@@ -17,15 +19,21 @@ from models.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    NotAuthenticated,
     NotFound,
     PreconditionFailed,
+    TooManyAttempts,
     ValidationFailed,
 )
 from models.text import Text
 
 PROBLEM_JSON = "application/problem+json"
 
+log = logging.getLogger(__name__)
+
 _STATUS: dict[type[DomainError], int] = {
+    NotAuthenticated: 401,
+    TooManyAttempts: 429,
     NotFound: 404,
     Forbidden: 403,
     Conflict: 409,
@@ -92,7 +100,12 @@ def _domain_error(request: Request, exc: Exception) -> JSONResponse:
             for c in exc.candidates
         ]
         extra["hidden_candidates"] = exc.hidden
-    return problem(request, status, exc.message, code=exc.code, extra=extra)
+    headers: dict[str, str] = {}
+    if isinstance(exc, NotAuthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
+    return problem(request, status, exc.message, code=exc.code, extra=extra, headers=headers)
 
 
 def _field_path(location: tuple[Any, ...]) -> str:
@@ -120,7 +133,82 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, headers=getattr(exc, "headers", None))
 
 
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, code="internal_error")
+
+
 def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Exception, _unexpected_error)
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+
+
+class FieldProblem(BaseModel):
+    field: str
+    code: str
+    message: str
+
+
+class Candidate(BaseModel):
+    entity: str
+    id: int
+    label: str
+    matched_on: str = Field(description='What matched, e.g. "phone:+79161234567"')
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error response of this API carries them."""
+
+    type: str
+    title: str
+    status: int
+    instance: str
+    detail: str | None = None
+    code: str | None = None
+    errors: list[FieldProblem] | None = Field(default=None, description="Field errors (422)")
+    candidates: list[Candidate] | None = Field(default=None, description="Duplicates (409)")
+    hidden_candidates: int | None = Field(default=None, description="Duplicates you cannot see")
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    401: "Not signed in, or the token expired or was revoked",
+    403: "Your role may not do this",
+    404: "No such object, or not visible to you",
+    409: "A duplicate exists (see candidates) or a conflicting request is running",
+    412: "The object changed since you read it (If-Match)",
+    413: "The body is too large",
+    422: "Invalid input (see errors)",
+    428: "If-Match is required",
+    429: "Too many requests (see Retry-After)",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problem documents a route may return."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def install_problem_schema(app: FastAPI) -> None:
+    """Publish the Problem schema that `problem_responses` refers to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(problem_schema.pop("$defs", {}))
+        schemas["Problem"] = problem_schema
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,65 @@
+"""Dependencies shared by the routes: settings, the request's transaction, the signed-in actor."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from tortoise.transactions import in_transaction
+
+from api.i18n import language_from_header
+from models.actor import Actor
+from models.errors import NotAuthenticated
+from models.ops.access_tokens import authenticate_personal_token, looks_like_personal_token
+from models.ops.sessions import Authenticated, authenticate_access
+from models.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="Access token or personal access token")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+async def transaction() -> AsyncIterator[None]:
+    """One transaction per request, committed before the response is sent."""
+    async with in_transaction():
+        yield
+
+
+Transaction = Annotated[None, Depends(transaction)]
+
+
+async def current_auth(
+    settings: AppSettings,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Authenticated:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotAuthenticated()
+    token = credentials.credentials
+    if looks_like_personal_token(token):
+        return await authenticate_personal_token(token)
+    return await authenticate_access(token, secret=settings.secret_key.get_secret_value())
+
+
+CurrentAuth = Annotated[Authenticated, Depends(current_auth)]
+
+
+async def current_actor(auth: CurrentAuth) -> Actor:
+    return auth.actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def request_language(request: Request, settings: AppSettings) -> str:
+    return language_from_header(request.headers.get("accept-language"), settings.language)
+
+
+Language = Annotated[str, Depends(request_language)]

@@ -1,0 +1,9 @@
+"""Version 1 of the REST API: everything under /v1."""
+
+from fastapi import APIRouter
+
+from api.v1 import auth, me
+
+router = APIRouter(prefix="/v1")
+router.include_router(auth.router)
+router.include_router(me.router)
