@@ -50,6 +50,7 @@ _TITLES: dict[int, Text] = {
     412: Text("Версия устарела", "Precondition failed"),
     413: Text("Слишком большой запрос", "Content too large"),
     422: Text("Ошибка в данных", "Unprocessable content"),
+    428: Text("Нужна версия", "Precondition required"),
     429: Text("Слишком много запросов", "Too many requests"),
     500: Text("Внутренняя ошибка", "Internal server error"),
     503: Text("Сервис недоступен", "Service unavailable"),
@@ -128,9 +129,19 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, detail, code="validation_failed", extra={"errors": errors})
 
 
+_PRECONDITION_REQUIRED = Text(
+    "Передайте заголовок If-Match с ETag изменяемой версии.",
+    "Send an If-Match header with the ETag of the version you change.",
+)
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(request, exc.status_code, headers=getattr(exc, "headers", None))
+    detail = _PRECONDITION_REQUIRED if exc.status_code == 428 else None
+    code = "if_match_required" if exc.status_code == 428 else None
+    return problem(
+        request, exc.status_code, detail, code=code, headers=getattr(exc, "headers", None)
+    )
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

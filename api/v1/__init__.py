@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, me
+from api.v1 import auth, contacts, me
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
+router.include_router(contacts.router)

@@ -22,3 +22,9 @@ async def sign_in(client: httpx.AsyncClient, login: str, password: str = PASSWOR
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def headers_for(
+    client: httpx.AsyncClient, user: User, password: str = PASSWORD
+) -> dict[str, str]:
+    return bearer((await sign_in(client, user.email, password))["access_token"])

@@ -1,0 +1,150 @@
+"""Contacts: /v1/contacts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import AwareDatetime, Field
+
+from api.deps import CurrentActor, Transaction
+from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
+from api.problems import problem_responses
+from api.schemas import Input, Output
+from api.versions import required_version, set_etag
+from models.entities import Channel, Contact
+from models.ops.contacts import contact_emails, contact_phones, create_contact, update_contact
+from models.queries.contacts import ContactFilters, get_contact, list_contacts, phones_and_emails
+
+router = APIRouter(prefix="/contacts", tags=["contacts"], responses=problem_responses(401))
+
+Name = Annotated[str, Field(max_length=100)]
+Phones = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=10)]
+Emails = Annotated[list[Annotated[str, Field(max_length=254)]], Field(max_length=10)]
+
+
+class ContactFields(Input):
+    first_name: Name = ""
+    last_name: Name = ""
+    middle_name: Name = ""
+    position: Annotated[str, Field(max_length=200)] = ""
+    birthday: date | None = None
+    phones: Phones = Field(default_factory=list, description="Any format; stored as E.164")
+    emails: Emails = Field(default_factory=list)
+    company_id: int | None = None
+    source_id: int | None = None
+    segment_id: int | None = None
+    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    preferred_channels: list[Channel] = Field(default_factory=list, max_length=5)
+    notes: Annotated[str, Field(max_length=10000)] = ""
+
+
+class ContactCreate(ContactFields):
+    pass
+
+
+class ContactUpdate(ContactFields):
+    """Only the fields sent are changed."""
+
+
+class ContactOut(Output):
+    id: int
+    first_name: str
+    last_name: str
+    middle_name: str
+    position: str
+    birthday: date | None
+    phones: list[str] = Field(description="E.164")
+    emails: list[str]
+    company_id: int | None
+    source_id: int | None
+    segment_id: int | None
+    owner_id: int
+    office_id: int
+    preferred_channels: list[Channel]
+    notes: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def contact_out(contact: Contact, phones: list[str], emails: list[str]) -> ContactOut:
+    columns = {name: getattr(contact, name) for name in _COLUMNS}
+    return ContactOut(**columns, phones=phones, emails=emails)
+
+
+_COLUMNS = ContactOut.model_fields.keys() - {"phones", "emails"}
+
+
+async def _single(contact: Contact, response: Response) -> ContactOut:
+    set_etag(response, contact.version)
+    return contact_out(contact, await contact_phones(contact.id), await contact_emails(contact.id))
+
+
+@router.get("", operation_id="listContacts", responses=problem_responses(422))
+async def list_(
+    actor: CurrentActor,
+    _: Transaction,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name, phone, last 4 digits, email, INN")
+    ] = None,
+    owner_id: int | None = None,
+    office_id: int | None = None,
+    company_id: int | None = None,
+    updated_since: AwareDatetime | None = None,
+    sort: Annotated[
+        str | None, Query(description="updated_at, created_at, id, last_name; '-' for descending")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+) -> PageOut[ContactOut]:
+    filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
+    page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
+    phones, emails = await phones_and_emails([c.id for c in page.items])
+    return page_out(page, [contact_out(c, phones[c.id], emails[c.id]) for c in page.items])
+
+
+@router.post(
+    "",
+    operation_id="createContact",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 422),
+)
+async def create(
+    body: ContactCreate,
+    actor: CurrentActor,
+    _: Transaction,
+    response: Response,
+    force: Annotated[bool, Query(description="Create even if duplicates exist")] = False,
+) -> ContactOut:
+    contact = await create_contact(actor, body.model_dump(exclude_unset=True), force=force)
+    response.headers["Location"] = f"/v1/contacts/{contact.id}"
+    return await _single(contact, response)
+
+
+@router.get("/{contact_id}", operation_id="getContact", responses=problem_responses(404))
+async def get(
+    contact_id: int, actor: CurrentActor, _: Transaction, response: Response
+) -> ContactOut:
+    return await _single(await get_contact(actor, contact_id), response)
+
+
+@router.patch(
+    "/{contact_id}",
+    operation_id="updateContact",
+    responses=problem_responses(404, 409, 412, 422, 428),
+)
+async def update(
+    contact_id: int,
+    body: ContactUpdate,
+    actor: CurrentActor,
+    _: Transaction,
+    response: Response,
+    version: Annotated[int, Depends(required_version)],
+    force: bool = False,
+) -> ContactOut:
+    contact = await update_contact(
+        actor, contact_id, body.model_dump(exclude_unset=True), version=version, force=force
+    )
+    return await _single(contact, response)

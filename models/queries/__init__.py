@@ -1,0 +1,1 @@
+"""Reads for the edges: scoped lists with filters and keyset pages, and cards with relations."""

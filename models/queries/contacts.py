@@ -1,0 +1,90 @@
+"""Contact lists and cards."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tortoise.expressions import Q, Subquery
+
+from models.actor import Actor
+from models.entities import Company, Contact, ContactEmail, ContactPhone
+from models.queries.paging import Page, keyset_page, parse_sort
+from models.queries.search import parse_search
+from models.scope import get_visible, visible
+
+SORTS: dict[str, type] = {
+    "updated_at": datetime,
+    "created_at": datetime,
+    "id": int,
+    "last_name": str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilters:
+    owner_id: int | None = None
+    office_id: int | None = None
+    company_id: int | None = None
+    updated_since: datetime | None = None
+    q: str | None = None
+
+
+def _search(q: str) -> Q:
+    terms = parse_search(q)
+    conditions = [Q(last_name__istartswith=terms.text), Q(first_name__istartswith=terms.text)]
+    if terms.last4:
+        conditions.append(
+            Q(id__in=Subquery(ContactPhone.filter(last4=terms.last4).values("contact_id")))
+        )
+    if terms.phone:
+        conditions.append(
+            Q(id__in=Subquery(ContactPhone.filter(number=terms.phone).values("contact_id")))
+        )
+    if terms.email:
+        conditions.append(
+            Q(id__in=Subquery(ContactEmail.filter(email=terms.email).values("contact_id")))
+        )
+    if terms.email_prefix:
+        emails = ContactEmail.filter(email__startswith=terms.email_prefix)
+        conditions.append(Q(id__in=Subquery(emails.values("contact_id"))))
+    if terms.inn:
+        conditions.append(Q(company_id__in=Subquery(Company.filter(inn=terms.inn).values("id"))))
+    return Q(*conditions, join_type="OR")
+
+
+async def list_contacts(
+    actor: Actor, filters: ContactFilters, sort: str | None, after: list[Any] | None, limit: int
+) -> Page[Contact]:
+    query = visible(Contact, actor)
+    if filters.owner_id is not None:
+        query = query.filter(owner_id=filters.owner_id)
+    if filters.office_id is not None:
+        query = query.filter(office_id=filters.office_id)
+    if filters.company_id is not None:
+        query = query.filter(company_id=filters.company_id)
+    if filters.updated_since is not None:
+        query = query.filter(updated_at__gte=filters.updated_since)
+    if filters.q:
+        query = query.filter(_search(filters.q))
+    return await keyset_page(query, parse_sort(sort, SORTS, "-updated_at"), SORTS, after, limit)
+
+
+async def phones_and_emails(
+    contact_ids: list[int],
+) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
+    """Phones and emails of many contacts in two queries, in their stored order."""
+    phones: dict[int, list[str]] = defaultdict(list)
+    emails: dict[int, list[str]] = defaultdict(list)
+    if contact_ids:
+        for row in await ContactPhone.filter(contact_id__in=contact_ids).order_by("position"):
+            phones[row.contact_id].append(row.number)
+        for mail in await ContactEmail.filter(contact_id__in=contact_ids).order_by("position"):
+            emails[mail.contact_id].append(mail.email)
+    return phones, emails
+
+
+async def get_contact(actor: Actor, contact_id: int) -> Contact:
+    return await get_visible(Contact, actor, contact_id)

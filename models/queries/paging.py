@@ -1,0 +1,105 @@
+"""Keyset pagination: a page goes on after the (sort value, id) of the last row of the previous one.
+
+Unlike OFFSET, a keyset page costs the same deep in a list and never skips or repeats rows when
+rows are inserted meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from models.errors import FieldError, ValidationFailed
+from models.text import Text
+
+M = TypeVar("M", bound=Model)
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 50
+_BAD_CURSOR = Text(
+    "Курсор недействителен: начните список сначала.", "Invalid cursor: start the list again."
+)
+_BAD_SORT = Text("Нельзя сортировать по этому полю.", "Cannot sort by this field.")
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    field: str
+    descending: bool
+
+    @property
+    def token(self) -> str:
+        return f"-{self.field}" if self.descending else self.field
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[M]):
+    items: list[M]
+    next_after: list[Any] | None
+    sort: Sort
+
+
+def parse_sort(raw: str | None, allowed: dict[str, type], default: str) -> Sort:
+    text = raw or default
+    field = text.removeprefix("-")
+    if field not in allowed:
+        raise ValidationFailed([FieldError("sort", "invalid_sort", _BAD_SORT)])
+    return Sort(field, text.startswith("-"))
+
+
+def bad_cursor() -> ValidationFailed:
+    return ValidationFailed([FieldError("cursor", "invalid_cursor", _BAD_CURSOR)])
+
+
+def _after_values(after: list[Any], sort: Sort, allowed: dict[str, type]) -> tuple[Any, int]:
+    """Check the decoded cursor: [sort token, last value, last id]."""
+    if len(after) != 3 or after[0] != sort.token or not isinstance(after[2], int):
+        raise bad_cursor()
+    kind, value = allowed[sort.field], after[1]
+    try:
+        if kind is datetime:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is None:
+                raise ValueError
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise bad_cursor() from None
+    return value, after[2]
+
+
+def _cursor_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def keyset_page(
+    query: QuerySet[M],
+    sort: Sort,
+    allowed: dict[str, type],
+    after: list[Any] | None,
+    limit: int,
+) -> Page[M]:
+    limit = max(1, min(limit, MAX_LIMIT))
+    if after is not None:
+        value, last_id = _after_values(after, sort, allowed)
+        op = "lt" if sort.descending else "gt"
+        if sort.field == "id":
+            query = query.filter(**{f"id__{op}": last_id})
+        else:
+            query = query.filter(
+                Q(**{f"{sort.field}__{op}": value}) | Q(**{sort.field: value, f"id__{op}": last_id})
+            )
+    tie = "-id" if sort.descending else "id"
+    order = [tie] if sort.field == "id" else [sort.token, tie]
+    rows = await query.order_by(*order).limit(limit + 1)
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_after = [sort.token, _cursor_value(getattr(last, sort.field)), last.pk]
+    return Page(rows, next_after, sort)

@@ -1,0 +1,197 @@
+"""/v1/contacts: create with duplicate checks, ETag reads, If-Match changes, lists, search."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from models.entities import Office, Role, User
+from tests.api.v1.conftest import PASSWORD, headers_for
+from tests.factories import make_office, make_user
+
+
+@pytest.fixture
+async def office() -> Office:
+    return await make_office("Москва")
+
+
+@pytest.fixture
+async def manager(office: Office) -> User:
+    return await make_user(office, password=PASSWORD)
+
+
+@pytest.fixture
+async def headers(client: httpx.AsyncClient, manager: User) -> dict[str, str]:
+    return await headers_for(client, manager)
+
+
+async def _create(
+    client: httpx.AsyncClient, headers: dict[str, str], **body: object
+) -> httpx.Response:
+    payload = {"first_name": "Иван", "last_name": "Петров", **body}
+    return await client.post("/v1/contacts", json=payload, headers=headers)
+
+
+async def test_create_normalises_and_returns_the_card(
+    client: httpx.AsyncClient, headers: dict[str, str], manager: User
+) -> None:
+    response = await _create(
+        client, headers, phones=["8 (916) 555-12-34"], emails=["Ivan@Mail.TEST"]
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["phones"] == ["+79165551234"]
+    assert body["emails"] == ["ivan@mail.test"]
+    assert body["owner_id"] == manager.id
+    assert body["version"] == 1
+    assert response.headers["etag"] == '"1"'
+    assert response.headers["location"] == f"/v1/contacts/{body['id']}"
+    card = await client.get(response.headers["location"], headers=headers)
+    assert card.json() == body
+
+
+async def test_duplicates_conflict_unless_forced(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    first = await _create(client, headers, phones=["+7 916 555 12 34"])
+    again = await _create(client, headers, first_name="Пётр", phones=["89165551234"])
+    assert again.status_code == 409
+    problem = again.json()
+    assert problem["candidates"] == [
+        {
+            "entity": "contact",
+            "id": first.json()["id"],
+            "label": "Петров Иван",
+            "matched_on": "phone:+79165551234",
+        }
+    ]
+    forced = await client.post(
+        "/v1/contacts?force=true",
+        json={"first_name": "Пётр", "phones": ["89165551234"]},
+        headers=headers,
+    )
+    assert forced.status_code == 201
+
+
+async def test_bad_input_names_every_field_and_writes_nothing(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/contacts",
+        json={"first_name": "", "phones": ["12"], "emails": ["nope"], "birthday": "2999-01-01"},
+        headers={**headers, "Accept-Language": "en"},
+    )
+    assert response.status_code == 422
+    fields = {e["field"] for e in response.json()["errors"]}
+    assert fields == {"first_name", "phones.0", "emails.0", "birthday"}
+    listed = await client.get("/v1/contacts", headers=headers)
+    assert listed.json()["items"] == []
+
+
+async def test_server_owned_and_unknown_fields_are_refused(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for field, value in (
+        ("version", 7),
+        ("office_id", 1),
+        ("created_at", "2020-01-01T00:00:00Z"),
+        ("vip", True),
+    ):
+        response = await _create(client, headers, **{field: value})
+        assert response.status_code == 422, field
+        assert response.json()["errors"][0]["field"] == field
+
+
+async def test_a_manager_cannot_give_a_contact_to_a_colleague(
+    client: httpx.AsyncClient, headers: dict[str, str], office: Office
+) -> None:
+    colleague = await make_user(office)
+    response = await _create(client, headers, owner_id=colleague.id)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "owner_id"
+
+
+async def test_patch_needs_the_current_version(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    created = (await _create(client, headers)).json()
+    url = f"/v1/contacts/{created['id']}"
+    missing = await client.patch(url, json={"position": "Директор"}, headers=headers)
+    assert missing.status_code == 428
+    changed = await client.patch(
+        url, json={"position": "Директор"}, headers={**headers, "If-Match": '"1"'}
+    )
+    assert changed.status_code == 200
+    assert changed.json()["position"] == "Директор"
+    assert changed.headers["etag"] == '"2"'
+    stale = await client.patch(
+        url, json={"position": "Бухгалтер"}, headers={**headers, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 412
+    assert (await client.get(url, headers=headers)).json()["position"] == "Директор"
+
+
+async def test_other_offices_contacts_are_not_found(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    spb = await make_office("Санкт-Петербург")
+    stranger = await make_user(spb, password=PASSWORD)
+    theirs = (await _create(client, await headers_for(client, stranger))).json()
+    url = f"/v1/contacts/{theirs['id']}"
+    assert (await client.get(url, headers=headers)).status_code == 404
+    patch = await client.patch(url, json={"position": "x"}, headers={**headers, "If-Match": '"1"'})
+    assert patch.status_code == 404
+    assert (await client.get("/v1/contacts", headers=headers)).json()["items"] == []
+
+
+async def test_head_sees_the_office_tree(
+    client: httpx.AsyncClient, office: Office, headers: dict[str, str]
+) -> None:
+    await _create(client, headers)
+    head = await make_user(office, Role.HEAD, password=PASSWORD)
+    listed = await client.get("/v1/contacts", headers=await headers_for(client, head))
+    assert len(listed.json()["items"]) == 1
+
+
+async def test_pages_follow_the_cursor_without_gaps(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for index in range(7):
+        await _create(client, headers, first_name=f"Имя{index}")
+    seen: list[int] = []
+    cursor = None
+    while True:
+        params = {"limit": 3, "sort": "id", **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/v1/contacts", params=params, headers=headers)).json()
+        seen.extend(item["id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(seen)
+    assert len(seen) == len(set(seen)) == 7
+
+
+async def test_bad_cursor_sort_and_limit_are_422(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    for params in (
+        {"cursor": "garbage!"},
+        {"cursor": "WzEsMl0"},
+        {"sort": "password"},
+        {"limit": 500},
+    ):
+        response = await client.get("/v1/contacts", params=params, headers=headers)
+        assert response.status_code == 422, params
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_search_by_last_four_digits_email_and_name(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    ivan = (
+        await _create(client, headers, phones=["+79165551234"], emails=["ivan@corp.test"])
+    ).json()
+    await _create(client, headers, first_name="Анна", last_name="Сидорова", phones=["+79167770000"])
+    for q in ("1234", "+7 916 555-12-34", "ivan@corp.test", "ivan@", "Петр"):
+        found = (await client.get("/v1/contacts", params={"q": q}, headers=headers)).json()["items"]
+        assert [c["id"] for c in found] == [ivan["id"]], q
