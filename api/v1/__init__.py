@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, contacts, me
+from api.v1 import auth, companies, contacts, me
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(contacts.router)
+router.include_router(companies.router)
