@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, companies, contacts, me
+from api.v1 import auth, companies, contacts, deals, me
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(contacts.router)
 router.include_router(companies.router)
+router.include_router(deals.router)
