@@ -6,14 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import v1
-from api.problems import install_problem_handlers, install_problem_schema
+from api.middleware.body_limit import BodyLimit
+from api.problems import MiB, install_problem_handlers, install_problem_schema
 from api.routes import health
 from models.db import close_database, open_database
 from models.settings import Settings, get_settings
 
 VERSION = "0.1.0"
+JSON_BODY_LIMIT = 1 * MiB
+
+
+def body_limit_for(path: str) -> int:
+    return JSON_BODY_LIMIT
 
 
 def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> FastAPI:
@@ -37,6 +44,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = config
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(BodyLimit, limit_for=body_limit_for)
     install_problem_handlers(app)
     install_problem_schema(app)
     app.include_router(health.router)

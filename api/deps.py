@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tortoise.transactions import in_transaction
 
-from api.i18n import language_from_header
+from api.problems import request_language
 from models.actor import Actor
 from models.errors import NotAuthenticated
 from models.ops.access_tokens import authenticate_personal_token, looks_like_personal_token
@@ -56,10 +56,6 @@ async def current_actor(auth: CurrentAuth) -> Actor:
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
-
-
-def request_language(request: Request, settings: AppSettings) -> str:
-    return language_from_header(request.headers.get("accept-language"), settings.language)
 
 
 Language = Annotated[str, Depends(request_language)]

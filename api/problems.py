@@ -60,6 +60,13 @@ _MISSING_VALUE = Text("Обязательное поле.", "This field is requi
 _EXTRA_FIELD = Text("Неизвестное поле.", "Unknown field.")
 
 
+def request_language(request: Request) -> str:
+    """Accept-Language, falling back to the installation's language (VORONKA_LANGUAGE)."""
+    settings = getattr(request.app.state, "settings", None)
+    default = settings.language if settings is not None else "ru"
+    return language_from_header(request.headers.get("accept-language"), default)
+
+
 def problem(
     request: Request,
     status: int,
@@ -69,7 +76,7 @@ def problem(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    language = language_from_header(request.headers.get("accept-language"))
+    language = request_language(request)
     title = _TITLES.get(status, Text("Ошибка", "Error"))
     body: dict[str, Any] = {
         "type": f"https://voronka.dev/problems/{code or status}",
@@ -87,7 +94,7 @@ def problem(
 
 def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    language = language_from_header(request.headers.get("accept-language"))
+    language = request_language(request)
     status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 400)
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationFailed):
@@ -118,7 +125,7 @@ def _field_path(location: tuple[Any, ...]) -> str:
 
 def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    language = language_from_header(request.headers.get("accept-language"))
+    language = request_language(request)
     errors = []
     for error in exc.errors():
         kind = str(error.get("type", "invalid"))
@@ -129,6 +136,25 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 422, detail, code="validation_failed", extra={"errors": errors})
 
 
+MiB = 1024 * 1024
+_TOO_LARGE = Text(
+    "Запрос слишком большой: не больше {limit} МБ.", "The request is too large: {limit} MB at most."
+)
+
+
+class ContentTooLarge(StarletteHTTPException):
+    """A request body over its limit. An HTTPException, so that FastAPI's body parsing passes it
+    on (it turns other exceptions raised while reading into a 400)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413)
+        self.limit = limit
+
+    @property
+    def text(self) -> Text:
+        return _TOO_LARGE.format(limit=round(self.limit / MiB, 1))
+
+
 _PRECONDITION_REQUIRED = Text(
     "Передайте заголовок If-Match с ETag изменяемой версии.",
     "Send an If-Match header with the ETag of the version you change.",
@@ -137,8 +163,11 @@ _PRECONDITION_REQUIRED = Text(
 
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    detail = _PRECONDITION_REQUIRED if exc.status_code == 428 else None
-    code = "if_match_required" if exc.status_code == 428 else None
+    detail, code = None, None
+    if exc.status_code == 428:
+        detail, code = _PRECONDITION_REQUIRED, "if_match_required"
+    elif isinstance(exc, ContentTooLarge):
+        detail, code = exc.text, "too_large"
     return problem(
         request, exc.status_code, detail, code=code, headers=getattr(exc, "headers", None)
     )

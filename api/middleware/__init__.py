@@ -1,0 +1,1 @@
+"""ASGI middleware of the API: limits that must act before a request body is parsed."""
