@@ -10,6 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from api import v1
 from api.middleware.body_limit import BodyLimit
+from api.middleware.idempotency import Idempotency
 from api.problems import MiB, install_problem_handlers, install_problem_schema
 from api.routes import health
 from models.db import close_database, open_database
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = config
+    # Added innermost first: BodyLimit runs before GZip, which runs before Idempotency.
+    app.add_middleware(Idempotency)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(BodyLimit, limit_for=body_limit_for)
     install_problem_handlers(app)

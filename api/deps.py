@@ -36,16 +36,20 @@ async def transaction() -> AsyncIterator[None]:
 Transaction = Annotated[None, Depends(transaction)]
 
 
+async def authenticate_bearer(token: str, settings: Settings) -> Authenticated:
+    """An access token (JWT) or a personal access token; raises NotAuthenticated."""
+    if looks_like_personal_token(token):
+        return await authenticate_personal_token(token)
+    return await authenticate_access(token, secret=settings.secret_key.get_secret_value())
+
+
 async def current_auth(
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Authenticated:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    token = credentials.credentials
-    if looks_like_personal_token(token):
-        return await authenticate_personal_token(token)
-    return await authenticate_access(token, secret=settings.secret_key.get_secret_value())
+    return await authenticate_bearer(credentials.credentials, settings)
 
 
 CurrentAuth = Annotated[Authenticated, Depends(current_auth)]

@@ -27,11 +27,10 @@ class BodyLimit:
         limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
-            refusal = ContentTooLarge(limit)
-            response = problem(Request(scope), 413, refusal.text, code="too_large")
-            await response(scope, receive, send)
+            await self._refuse(scope, receive, send, ContentTooLarge(limit))
             return
         received = 0
+        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -42,4 +41,21 @@ class BodyLimit:
                     raise ContentTooLarge(limit)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except ContentTooLarge as refusal:
+            # Raised where no route catches it (a middleware reading the body): answer here.
+            if started:
+                raise
+            await self._refuse(scope, receive, send, refusal)
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, refusal: ContentTooLarge
+    ) -> None:
+        response = problem(Request(scope), 413, refusal.text, code="too_large")
+        await response(scope, receive, send)
