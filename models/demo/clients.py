@@ -82,7 +82,9 @@ def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in latin).strip("-")
 
 
-def _company(ctx: Context, ref: Reference, owner: User, city: str, brand: str) -> Company:
+def _company(
+    ctx: Context, ref: Reference, company_id: int, owner: User, city: str, brand: str
+) -> Company:
     rng = ctx.rng
     kind = rng.choices(("ooo", "ao", "ip"), weights=(75, 12, 13))[0]
     short_form, long_form = (ctx.text(t) for t in texts.LEGAL_FORMS[kind])
@@ -107,8 +109,9 @@ def _company(ctx: Context, ref: Reference, owner: User, city: str, brand: str) -
         segment = rng.choice(ref.segments[:2] if kind == "ao" else ref.segments[1:4])
     domain = f"{_slug(brand)}.test"
     created = ctx.days_ago(HISTORY_DAYS + 40, 900)
-    street = ctx.text(rng.choice(texts.STREETS))
+    street = ctx.text(rng.choice(texts.STREETS[city]))
     return Company(
+        id=company_id,
         name=name,
         legal_name=legal,
         inn=inn,
@@ -189,8 +192,7 @@ async def build_clients(ctx: Context, org: DemoOrg, ref: Reference) -> Clients:
     for company_id in company_ids:
         owner = rng.choice(b2b_owners)
         brand = _brand(ctx, brands)
-        company = _company(ctx, ref, owner, org.city_of(owner), brand)
-        company.id = company_id
+        company = _company(ctx, ref, company_id, owner, org.city_of(owner), brand)
         clients.companies.append(company)
         clients.companies_of_owner.setdefault(owner.id, []).append(company)
         clients.contacts_of_company[company_id] = []

@@ -68,20 +68,27 @@ class Context:
     def days_ago(self, low: float, high: float) -> datetime:
         return self.now - timedelta(days=self.rng.uniform(low, high))
 
-    def between(self, start: datetime, end: datetime) -> datetime:
-        """A moment in [start, end], moved into working hours when that keeps it inside."""
+    def between(self, start: datetime, end: datetime, tries: int = 4) -> datetime:
+        """A moment in [start, end], on a weekday in working hours when the range allows it.
+
+        Every call draws the same amount of randomness, so what follows never depends on "now".
+        """
         if end <= start:
             return start
-        moment = start + (end - start) * self.rng.random()
-        local = moment.astimezone(LOCAL)
-        working = datetime.combine(
-            local.date(),
-            time(self.rng.randint(9, 18), self.rng.randrange(60), self.rng.randrange(60)),
-            LOCAL,
-        )
-        if local.weekday() < 5 and start <= working <= end:
-            return working.astimezone(UTC)
-        return moment
+        candidates: list[tuple[datetime, datetime]] = []
+        for _ in range(tries):
+            moment = start + (end - start) * self.rng.random()
+            hour, minute, second = (
+                self.rng.randint(9, 17),
+                self.rng.randrange(60),
+                self.rng.randrange(60),
+            )
+            day = moment.astimezone(LOCAL).date()
+            candidates.append((moment, datetime.combine(day, time(hour, minute, second), LOCAL)))
+        for _, working in candidates:
+            if working.weekday() < 5 and start <= working <= end:
+                return working.astimezone(UTC)
+        return candidates[0][0]
 
     def local_at(self, day: date, hour: int, minute: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute), LOCAL).astimezone(UTC)

@@ -74,7 +74,13 @@ def _client(
 
 
 def _deal(
-    ctx: Context, ref: Reference, owner: User, company: Company | None, contact: Contact, b2b: bool
+    ctx: Context,
+    ref: Reference,
+    deal_id: int,
+    owner: User,
+    company: Company | None,
+    contact: Contact,
+    b2b: bool,
 ) -> tuple[Deal, list[Stage], list[datetime]]:
     rng = ctx.rng
     stages = ref.pipelines["b2b" if b2b else "retail"]
@@ -98,6 +104,7 @@ def _deal(
     lost = final.kind is StageKind.LOST
     closed_at = entered[-1] if final.kind is not StageKind.OPEN else None
     deal = Deal(
+        id=deal_id,
         title=title[:300],
         pipeline_id=stages.pipeline.id,
         stage_id=final.id,
@@ -129,8 +136,7 @@ async def build_deals(ctx: Context, org: DemoOrg, ref: Reference, clients: Clien
         b2b = rng.random() < B2B_SHARE
         owner = rng.choice(b2b_owners if b2b else retail_owners)
         company, contact = _client(ctx, clients, owner, b2b)
-        deal, path, entered = _deal(ctx, ref, owner, company, contact, b2b)
-        deal.id = deal_id
+        deal, path, entered = _deal(ctx, ref, deal_id, owner, company, contact, b2b)
         stays: list[StageTransition] = []
         for index, (stage, at) in enumerate(zip(path, entered, strict=True)):
             stays.append(

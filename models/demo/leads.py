@@ -34,7 +34,7 @@ def build_leads(
                 Lead(
                     title=ctx.pick(texts.LEAD_TITLES),
                     person_name=who.full,
-                    company_name=f"«{rng.choice(texts.BRAND_HEADS)}»" if with_company else "",
+                    company_name=_brand_name(ctx) if with_company else "",
                     inn=organisation_inn(rng, "7705")
                     if with_company and rng.random() < 0.5
                     else None,
@@ -83,3 +83,8 @@ def build_leads(
             )
         )
     return rows
+
+
+def _brand_name(ctx: Context) -> str:
+    brand = ctx.rng.choice(texts.BRAND_HEADS) + ctx.rng.choice(texts.BRAND_TAILS).lower()
+    return f"«{brand}»" if ctx.language == "ru" else translit(brand)

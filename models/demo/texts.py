@@ -23,16 +23,21 @@ LEGAL_FORMS = {
     "ip": (Text("ИП", "IE"), Text("Индивидуальный предприниматель", "Individual entrepreneur")),
 }
 
-STREETS = (
-    Text("ул. Тверская", "Tverskaya St"),
-    Text("Ленинский пр-т", "Leninsky Ave"),
-    Text("ул. Садовая", "Sadovaya St"),
-    Text("пр-т Мира", "Mira Ave"),
-    Text("ул. Профсоюзная", "Profsoyuznaya St"),
-    Text("Невский пр-т", "Nevsky Ave"),
-    Text("ул. Заводская", "Zavodskaya St"),
-    Text("ш. Энтузиастов", "Entuziastov Hwy"),
-)
+STREETS = {
+    "moscow": (
+        Text("ул. Тверская", "Tverskaya St"),
+        Text("Ленинский пр-т", "Leninsky Ave"),
+        Text("пр-т Мира", "Mira Ave"),
+        Text("ул. Профсоюзная", "Profsoyuznaya St"),
+        Text("ш. Энтузиастов", "Entuziastov Hwy"),
+    ),
+    "spb": (
+        Text("Невский пр-т", "Nevsky Ave"),
+        Text("ул. Садовая", "Sadovaya St"),
+        Text("Лиговский пр-т", "Ligovsky Ave"),
+        Text("Московский пр-т", "Moskovsky Ave"),
+    ),
+}
 CITIES = {"moscow": Text("Москва", "Moscow"), "spb": Text("Санкт-Петербург", "Saint Petersburg")}
 
 POSITIONS = (
