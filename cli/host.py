@@ -16,6 +16,7 @@ from cli.database import database
 from models.ops.bootstrap import FirstAdmin, ensure_first_admin
 from models.settings import Settings
 from schedulers.clock import build_scheduler
+from schedulers.housekeeping import add_housekeeping
 
 log = logging.getLogger("voronka")
 
@@ -60,6 +61,7 @@ async def serve(settings: Settings) -> None:
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
         scheduler = build_scheduler()
+        add_housekeeping(scheduler)
         scheduler.start()
         log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
         background: list[asyncio.Task[None]] = []

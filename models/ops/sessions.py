@@ -192,3 +192,11 @@ async def revoke_all_sign_ins(user_id: int) -> None:
     await PersonalAccessToken.filter(user_id=user_id, revoked_at__isnull=True).update(
         revoked_at=stamp
     )
+
+
+async def purge_stale_sign_in_data() -> int:
+    """Forget failures older than the throttling window and refresh tokens past their expiry."""
+    at = now()
+    failures = await LoginFailure.filter(at__lt=at - FAILURE_WINDOW).delete()
+    tokens = await RefreshToken.filter(expires_at__lt=at).delete()
+    return failures + tokens

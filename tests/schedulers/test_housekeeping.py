@@ -1,0 +1,26 @@
+"""Idempotency keys and sign-in leftovers are forgotten once they are no longer needed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from models.clock import FrozenClock, use_clock
+from models.entities import IdempotencyRecord, LoginFailure
+from models.ops.idempotency import Claimed, claim_key, complete_key
+from schedulers.housekeeping import purge_expired
+
+
+async def test_purge_keeps_fresh_rows_and_drops_expired_ones(db: str) -> None:
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with use_clock(FrozenClock(start)) as clock:
+        old = await claim_key(1, "old", "h")
+        assert isinstance(old, Claimed)
+        await complete_key(old, 201, {}, b"{}")
+        await LoginFailure.create(key="login:a@b.test")
+        clock.advance(timedelta(hours=23))
+        await claim_key(1, "fresh", "h")
+        await LoginFailure.create(key="login:c@d.test")
+        clock.advance(timedelta(hours=2))
+        await purge_expired()
+    assert await IdempotencyRecord.filter().values_list("key", flat=True) == ["fresh"]
+    assert await LoginFailure.all().count() == 0
