@@ -75,9 +75,13 @@ async def ping() -> bool:
 
 
 async def pending_model_changes(url: str = "sqlite://:memory:") -> list[MigrationWriter]:
-    """Migrations needed for the migration files to match the entities (none, ideally)."""
+    """Migrations needed for the migration files to match the entities (none, ideally).
+
+    Apps are loaded without connecting: a connected context would rebind the entities' base
+    queries to its dialect, breaking every later query of a process that runs on PostgreSQL.
+    """
     config = tortoise_config(url)
     async with TortoiseContext() as ctx:
-        await ctx.init(config=config)
+        await ctx.init(config=config, init_connections=False)
         assert ctx.apps is not None
         return await MigrationAutodetector(ctx.apps, config["apps"]).changes()
