@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, companies, contacts, deals, me
+from api.v1 import auth, board, companies, contacts, deals, me
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
@@ -10,3 +10,4 @@ router.include_router(me.router)
 router.include_router(contacts.router)
 router.include_router(companies.router)
 router.include_router(deals.router)
+router.include_router(board.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, Field
 
 from api.deps import CurrentActor, Transaction
@@ -19,6 +19,7 @@ from models.ops.access_tokens import (
 )
 from models.ops.devices import list_devices, register_device, unregister_device
 from models.ops.profile import my_profile
+from models.queries.today import my_day
 
 router = APIRouter(prefix="/me", tags=["me"], responses=problem_responses(401))
 
@@ -139,3 +140,52 @@ async def add_device(body: DeviceIn, actor: CurrentActor, _: Transaction) -> Dev
 )
 async def remove_device(device_id: int, actor: CurrentActor, _: Transaction) -> None:
     await unregister_device(actor, device_id)
+
+
+class TodayTask(Output):
+    id: int
+    title: str
+    due_at: datetime | None
+    remind_at: datetime | None
+    deal_id: int | None
+    contact_id: int | None
+    company_id: int | None
+    version: int
+
+
+class TodayDeal(Output):
+    id: int
+    title: str
+    stage_id: int
+    stage_entered_at: datetime
+    last_interaction_at: datetime | None
+    contact_id: int | None
+    company_id: int | None
+    version: int
+
+
+class TodayOut(Output):
+    day_ends_at: datetime = Field(description="Midnight in your time zone")
+    overdue_tasks: list[TodayTask]
+    due_today: list[TodayTask]
+    stuck_deals: list[TodayDeal] = Field(description="Longer in the stage than planned")
+    quiet_deals: list[TodayDeal] = Field(description="No interaction for `quiet_days`")
+
+
+@router.get("/today", operation_id="getMyDay")
+async def today(
+    actor: CurrentActor,
+    _: Transaction,
+    quiet_days: Annotated[
+        int | None, Query(ge=1, le=365, description="Default: the pipeline's setting, else 7")
+    ] = None,
+) -> TodayOut:
+    """Your day: overdue and due tasks, deals over their stage time, deals gone quiet."""
+    day = await my_day(actor, quiet_days)
+    return TodayOut(
+        day_ends_at=day.day_ends_at,
+        overdue_tasks=[TodayTask.model_validate(t) for t in day.overdue_tasks],
+        due_today=[TodayTask.model_validate(t) for t in day.due_today],
+        stuck_deals=[TodayDeal.model_validate(d) for d in day.stuck_deals],
+        quiet_deals=[TodayDeal.model_validate(d) for d in day.quiet_deals],
+    )
