@@ -12,15 +12,21 @@ from api import v1
 from api.middleware.body_limit import BodyLimit
 from api.middleware.idempotency import Idempotency
 from api.problems import MiB, install_problem_handlers, install_problem_schema
+from api.rate_limit import build_rate_limiter
 from api.routes import health
 from models.db import close_database, open_database
 from models.settings import Settings, get_settings
 
 VERSION = "0.1.0"
 JSON_BODY_LIMIT = 1 * MiB
+ATTACHMENT_BODY_LIMIT = 20 * MiB
+# Routes that take file uploads; each checks its own JSON bodies against JSON_BODY_LIMIT.
+UPLOAD_PATHS = frozenset({"/v1/interactions"})
 
 
 def body_limit_for(path: str) -> int:
+    if path.rstrip("/") in UPLOAD_PATHS:
+        return ATTACHMENT_BODY_LIMIT
     return JSON_BODY_LIMIT
 
 
@@ -35,6 +41,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         try:
             yield
         finally:
+            await app.state.rate_limiter.close()
             if manage_database:
                 await close_database()
 
@@ -45,6 +52,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         lifespan=lifespan,
     )
     app.state.settings = config
+    app.state.rate_limiter = build_rate_limiter(config.redis_url, config.rate_limit_per_minute)
     # Added innermost first: BodyLimit runs before GZip, which runs before Idempotency.
     app.add_middleware(Idempotency)
     app.add_middleware(GZipMiddleware, minimum_size=1000)

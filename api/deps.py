@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tortoise.transactions import in_transaction
 
-from api.problems import request_language
+from api.problems import RateLimited, request_language
+from api.rate_limit import RateLimiter
 from models.actor import Actor
 from models.errors import NotAuthenticated
 from models.ops.access_tokens import authenticate_personal_token, looks_like_personal_token
@@ -44,12 +45,21 @@ async def authenticate_bearer(token: str, settings: Settings) -> Authenticated:
 
 
 async def current_auth(
+    request: Request,
+    response: Response,
     settings: AppSettings,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Authenticated:
+    """The signed-in caller, counted against their per-minute request quota."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated()
-    return await authenticate_bearer(credentials.credentials, settings)
+    auth = await authenticate_bearer(credentials.credentials, settings)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    quota = await limiter.hit(f"user:{auth.actor.user_id}")
+    if quota.exceeded:
+        raise RateLimited(quota)
+    response.headers.update(quota.headers())
+    return auth
 
 
 CurrentAuth = Annotated[Authenticated, Depends(current_auth)]

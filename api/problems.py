@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.i18n import language_from_header
+from api.rate_limit import Quota
 from models.errors import (
     Conflict,
     DomainError,
@@ -155,6 +156,17 @@ class ContentTooLarge(StarletteHTTPException):
         return _TOO_LARGE.format(limit=round(self.limit / MiB, 1))
 
 
+class RateLimited(StarletteHTTPException):
+    """The caller used up the requests of the current window."""
+
+    def __init__(self, quota: Quota) -> None:
+        super().__init__(429, headers={**quota.headers(), "Retry-After": str(quota.reset_seconds)})
+
+
+_SLOW_DOWN = Text(
+    "Слишком много запросов. Повторите через несколько секунд.",
+    "Too many requests. Retry in a few seconds.",
+)
 _PRECONDITION_REQUIRED = Text(
     "Передайте заголовок If-Match с ETag изменяемой версии.",
     "Send an If-Match header with the ETag of the version you change.",
@@ -168,6 +180,8 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail, code = _PRECONDITION_REQUIRED, "if_match_required"
     elif isinstance(exc, ContentTooLarge):
         detail, code = exc.text, "too_large"
+    elif isinstance(exc, RateLimited):
+        detail, code = _SLOW_DOWN, "rate_limited"
     return problem(
         request, exc.status_code, detail, code=code, headers=getattr(exc, "headers", None)
     )

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     admin_email: str = "admin@voronka.test"
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     telegram_token: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
