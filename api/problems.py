@@ -26,6 +26,7 @@ from models.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from models.ops.telegram_link import TelegramNotConfigured
 from models.text import Text
 
 PROBLEM_JSON = "application/problem+json"
@@ -40,6 +41,7 @@ _STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     PreconditionFailed: 412,
     ValidationFailed: 422,
+    TelegramNotConfigured: 503,
 }
 _TITLES: dict[int, Text] = {
     400: Text("Неверный запрос", "Bad request"),
@@ -236,6 +238,7 @@ _DESCRIPTIONS: dict[int, str] = {
     422: "Invalid input (see errors)",
     428: "If-Match is required",
     429: "Too many requests (see Retry-After)",
+    503: "A feature this needs is not configured on the server",
 }
 
 

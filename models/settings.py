@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     admin_email: str = "admin@voronka.test"
     rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
     telegram_token: SecretStr | None = None
+    telegram_bot_username: str | None = Field(
+        default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$", description="For t.me deep links"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")

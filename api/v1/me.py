@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime, Field
 
-from api.deps import CurrentActor, Transaction
+from api.deps import AppSettings, CurrentActor, Transaction
 from api.problems import problem_responses
 from api.schemas import Input, Output
 from models.entities import Role
@@ -19,6 +19,7 @@ from models.ops.access_tokens import (
 )
 from models.ops.devices import list_devices, register_device, unregister_device
 from models.ops.profile import my_profile
+from models.ops.telegram_link import issue_telegram_link
 from models.queries.today import my_day
 
 router = APIRouter(prefix="/me", tags=["me"], responses=problem_responses(401))
@@ -140,6 +141,26 @@ async def add_device(body: DeviceIn, actor: CurrentActor, _: Transaction) -> Dev
 )
 async def remove_device(device_id: int, actor: CurrentActor, _: Transaction) -> None:
     await unregister_device(actor, device_id)
+
+
+class TelegramLinkOut(Output):
+    url: str = Field(description="https://t.me/<bot>?start=<token>: open it in Telegram")
+    token: str
+    expires_at: datetime
+
+
+@router.post(
+    "/telegram-link",
+    operation_id="createTelegramLink",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(503),
+)
+async def telegram_link(
+    actor: CurrentActor, _: Transaction, settings: AppSettings
+) -> TelegramLinkOut:
+    """A one-time deep link (ten minutes) that connects your Telegram account to Voronka."""
+    link = await issue_telegram_link(actor, settings.telegram_bot_username)
+    return TelegramLinkOut(url=link.url, token=link.token, expires_at=link.expires_at)
 
 
 class TodayTask(Output):

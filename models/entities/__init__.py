@@ -8,6 +8,7 @@ from models.entities.auth import (
     PersonalAccessToken,
     RefreshToken,
     Session,
+    TelegramLinkToken,
 )
 from models.entities.clients import (
     ChannelIdentity,
@@ -84,5 +85,6 @@ __all__ = [
     "StageTransition",
     "Task",
     "TaskStatus",
+    "TelegramLinkToken",
     "User",
 ]

@@ -121,3 +121,21 @@ class IdempotencyRecord(Model):
     class Meta:
         table = "idempotency_record"
         unique_together = (("user_id", "key"),)
+
+
+class TelegramLinkToken(Model):
+    """A one-time token of a Telegram deep link that binds a Telegram account to a user."""
+
+    id = fields.IntField(primary_key=True)
+    user: ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "voronka.User", related_name="telegram_links", on_delete=fields.CASCADE
+    )
+    token_hash = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField(default=now)
+    expires_at = fields.DatetimeField()
+    consumed_at = fields.DatetimeField(null=True)
+
+    user_id: int
+
+    class Meta:
+        table = "telegram_link_token"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from fastapi import FastAPI
 
 from models.entities import User
 from tests.api.v1.conftest import bearer, sign_in
@@ -88,3 +89,19 @@ async def test_device_platform_is_checked(client: httpx.AsyncClient, user: User)
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "platform"
+
+
+async def test_telegram_link_needs_a_configured_bot(
+    client: httpx.AsyncClient, app: FastAPI, user: User
+) -> None:
+    headers = await _headers(client, user)
+    off = await client.post("/v1/me/telegram-link", headers={**headers, "Accept-Language": "en"})
+    assert off.status_code == 503
+    assert "VORONKA_TELEGRAM_BOT_USERNAME" in off.json()["detail"]
+    app.state.settings = app.state.settings.model_copy(
+        update={"telegram_bot_username": "voronka_bot"}
+    )
+    on = await client.post("/v1/me/telegram-link", headers=headers)
+    assert on.status_code == 201
+    body = on.json()
+    assert body["url"] == f"https://t.me/voronka_bot?start={body['token']}"
