@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, board, companies, contacts, deals, me
+from api.v1 import auth, board, companies, contacts, deals, me, offices, users
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
@@ -11,3 +11,5 @@ router.include_router(contacts.router)
 router.include_router(companies.router)
 router.include_router(deals.router)
 router.include_router(board.router)
+router.include_router(offices.router)
+router.include_router(users.router)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from models.actor import Actor
 from models.audit import audit_changes, audit_created
+from models.clock import now
 from models.entities import Office, OfficeKind, Role, User
-from models.errors import FieldErrors, Forbidden, NotFound
+from models.errors import FieldError, FieldErrors, Forbidden, NotFound, ValidationFailed
 from models.ops import fields as f
 from models.ops.sessions import revoke_all_sign_ins
 from models.passwords import MIN_LENGTH, hash_password
@@ -35,6 +38,11 @@ def _check_timezone(name: str, errors: FieldErrors) -> None:
 def _require_admin(actor: Actor) -> None:
     if not actor.sees_everything:
         raise Forbidden()
+
+
+def require_admin(actor: Actor) -> None:
+    """Refuse (Forbidden) anyone but an admin or the system: for settings only admins change."""
+    _require_admin(actor)
 
 
 async def create_office(
@@ -137,10 +145,143 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     user = await visible_users(actor).get_or_none(id=user_id)
     if user is None:
         raise NotFound("user", user_id)
+    if user.is_active and not active and user.role is Role.ADMIN:
+        await _keep_an_admin(user)
     if user.is_active != active:
         await User.filter(id=user_id).update(is_active=active)
         if not active:
             await revoke_all_sign_ins(user_id)
         await audit_changes(actor, "user", user_id, {"is_active": (user.is_active, active)})
         user.is_active = active
+    return user
+
+
+_CYCLE = Text("Офис не может входить сам в себя.", "An office cannot be placed under itself.")
+_ROOT_HAS_NO_PARENT = Text("У головного офиса нет вышестоящего.", "The head office has no parent.")
+_LAST_ADMIN = Text(
+    "Это последний активный администратор: назначьте другого сначала.",
+    "This is the last active admin: appoint another one first.",
+)
+OFFICE_FIELDS = {"name", "kind", "parent_id", "timezone"}
+USER_FIELDS = {"full_name", "role", "office_id", "language", "phone", "timezone"}
+
+
+async def _keep_an_admin(user: User, field: str = "is_active") -> None:
+    """Refuse to take the admin role from, or deactivate, the last active admin."""
+    others = User.filter(role=Role.ADMIN, is_active=True).exclude(id=user.id)
+    if not await others.exists():
+        raise ValidationFailed([FieldError(field, "last_admin", _LAST_ADMIN)])
+
+
+async def get_office(actor: Actor, office_id: int) -> Office:
+    office = await visible_offices(actor).get_or_none(id=office_id)
+    if office is None:
+        raise NotFound("office", office_id)
+    return office
+
+
+async def update_office(actor: Actor, office_id: int, values: Mapping[str, Any]) -> Office:
+    """Rename, retype, move or re-zone an office (admins). A move re-paths its whole subtree."""
+    _require_admin(actor)
+    office = await get_office(actor, office_id)
+    errors = FieldErrors()
+    f.reject_unknown(values, OFFICE_FIELDS, errors)
+    columns: dict[str, Any] = {}
+    name = f.text_field(values, "name", 200, errors)
+    if name is not None:
+        if not name and not errors.has("name"):
+            errors.add("name", "required", f.REQUIRED)
+        columns["name"] = name
+    if "kind" in values:
+        try:
+            columns["kind"] = OfficeKind(values["kind"])
+        except ValueError:
+            errors.add("kind", "invalid_choice", _BAD_KIND)
+    if "timezone" in values:
+        _check_timezone(str(values["timezone"]), errors)
+        columns["timezone"] = values["timezone"]
+    new_path = None
+    if "parent_id" in values and values["parent_id"] != office.parent_id:
+        parent_id = values["parent_id"]
+        parent = None if parent_id is None else await Office.get_or_none(id=parent_id)
+        if parent_id is not None and parent is None:
+            errors.add("parent_id", "not_found", f.NOT_FOUND_REF)
+        elif parent is not None and parent.path.startswith(office.path):
+            errors.add("parent_id", "cycle", _CYCLE)
+        else:
+            columns["parent_id"] = parent_id
+            new_path = f"{parent.path if parent else ''}{office.id}/"
+    errors.raise_if_any()
+    changes = {name: (getattr(office, name), value) for name, value in columns.items()}
+    if new_path is not None:
+        old_path = office.path
+        for below in await Office.filter(path__startswith=old_path).exclude(id=office.id):
+            below_path = new_path + below.path[len(old_path) :]
+            await Office.filter(id=below.id).update(path=below_path)
+        columns["path"] = new_path
+    if columns:
+        await Office.filter(id=office.id).update(**columns, updated_at=now())
+        for name, value in columns.items():
+            setattr(office, name, value)
+    await audit_changes(actor, "office", office.id, changes)
+    return office
+
+
+async def get_user(actor: Actor, user_id: int) -> User:
+    user = await visible_users(actor).get_or_none(id=user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+async def update_user(actor: Actor, user_id: int, values: Mapping[str, Any]) -> User:
+    """Change a colleague's profile, role or office (admins). The last active admin keeps the role.
+
+    Role and office changes apply to the next request of the user: the actor is loaded afresh.
+    """
+    _require_admin(actor)
+    user = await get_user(actor, user_id)
+    errors = FieldErrors()
+    f.reject_unknown(values, USER_FIELDS, errors)
+    columns: dict[str, Any] = {}
+    full_name = f.text_field(values, "full_name", 200, errors)
+    if full_name is not None:
+        if not full_name and not errors.has("full_name"):
+            errors.add("full_name", "required", f.REQUIRED)
+        columns["full_name"] = full_name
+    if "phone" in values:
+        phone = f.phone_field(values["phone"], "phone", errors)
+        if phone and await User.filter(phone=phone).exclude(id=user.id).exists():
+            errors.add("phone", "taken", _PHONE_TAKEN)
+        columns["phone"] = phone
+    if "role" in values:
+        try:
+            columns["role"] = Role(values["role"])
+        except ValueError:
+            errors.add("role", "invalid_choice", _BAD_ROLE)
+    if "language" in values:
+        if values["language"] not in ("ru", "en"):
+            errors.add("language", "invalid_choice", _BAD_LANGUAGE)
+        columns["language"] = values["language"]
+    if "timezone" in values:
+        if values["timezone"] is not None:
+            _check_timezone(str(values["timezone"]), errors)
+        columns["timezone"] = values["timezone"]
+    if "office_id" in values:
+        if not await Office.exists(id=values["office_id"]):
+            errors.add("office_id", "not_found", f.NOT_FOUND_REF)
+        columns["office_id"] = values["office_id"]
+    demoted = user.role is Role.ADMIN and columns.get("role", Role.ADMIN) is not Role.ADMIN
+    if demoted and user.is_active and not errors.has("role"):
+        try:
+            await _keep_an_admin(user, "role")
+        except ValidationFailed as refused:
+            errors.items.extend(refused.errors)
+    errors.raise_if_any()
+    changes = {name: (getattr(user, name), value) for name, value in columns.items()}
+    if columns:
+        await User.filter(id=user.id).update(**columns, updated_at=now())
+        for name, value in columns.items():
+            setattr(user, name, value)
+    await audit_changes(actor, "user", user.id, changes)
     return user
