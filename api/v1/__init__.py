@@ -2,7 +2,19 @@
 
 from fastapi import APIRouter
 
-from api.v1 import auth, board, companies, contacts, deals, me, offices, users
+from api.v1 import (
+    auth,
+    board,
+    companies,
+    contacts,
+    deals,
+    interactions,
+    me,
+    offices,
+    orders,
+    tasks,
+    users,
+)
 
 router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
@@ -10,6 +22,9 @@ router.include_router(me.router)
 router.include_router(contacts.router)
 router.include_router(companies.router)
 router.include_router(deals.router)
+router.include_router(tasks.router)
+router.include_router(interactions.router)
+router.include_router(orders.router)
 router.include_router(board.router)
 router.include_router(offices.router)
 router.include_router(users.router)
