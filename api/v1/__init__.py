@@ -12,6 +12,8 @@ from api.v1 import (
     me,
     offices,
     orders,
+    pipelines,
+    reference,
     tasks,
     users,
 )
@@ -28,3 +30,5 @@ router.include_router(orders.router)
 router.include_router(board.router)
 router.include_router(offices.router)
 router.include_router(users.router)
+router.include_router(pipelines.router)
+router.include_router(reference.router)
