@@ -175,6 +175,7 @@ class _FormUpload:
         self._field_data = bytearray()
         self._file: StagedFile | None = None
         self._field_count = 0
+        self._no_file_chosen = False
 
     def _on_part_begin(self) -> None:
         self._headers = {}
@@ -242,8 +243,12 @@ class _FormUpload:
                     if len(self._field_data) > MAX_FIELD_SIZE:
                         raise _invalid(self._field_name, "too_long", "The field is too long.")
             elif self._file is not None:
-                await to_thread.run_sync(self._file.close)
-                self._file = None
+                staged, self._file = self._file, None
+                await to_thread.run_sync(staged.close)
+                if self._no_file_chosen and staged.size == 0:
+                    # An empty file input of an HTML form: no name, no content.
+                    self.files.remove(staged)
+                    await to_thread.run_sync(staged.discard)
             else:
                 self._end_field()
 
@@ -263,6 +268,7 @@ class _FormUpload:
         if len(self.files) >= files.MAX_FILES:
             raise _invalid(FILES_FIELD, "too_many_files", f"At most {files.MAX_FILES} files.")
         file_name = options[b"filename"].decode("utf-8", "replace")
+        self._no_file_chosen = not file_name.strip()
         content_type = self._headers.get(b"content-type", b"").decode("latin-1")
         staged = await to_thread.run_sync(
             lambda: StagedFile(self.data_dir, file_name, content_type, files.MAX_FILE_SIZE)

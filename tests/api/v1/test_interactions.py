@@ -181,6 +181,7 @@ async def test_multipart_with_files_stores_them_and_downloads_them(
         files=[
             ("files", ("../../etc/склад.jpg", photo, "image/jpeg")),
             ("files", ("..\\notes.txt", b"hello", "text/plain; charset=utf-8")),
+            ("files", ("", b"", "application/octet-stream")),  # no file chosen
         ],
         headers=headers,
     )
@@ -199,6 +200,7 @@ async def test_multipart_with_files_stores_them_and_downloads_them(
     )
     assert first["sha256"] == hashlib.sha256(photo).hexdigest()
     assert (second["file_name"], second["content_type"]) == ("notes.txt", "text/plain")
+    assert [a["file_name"] for a in body["attachments"]] == ["склад.jpg", "notes.txt"]
 
     stored = await Attachment.get(id=first["id"])
     month = datetime.now(UTC)
