@@ -9,6 +9,7 @@ from api.v1 import (
     contacts,
     deals,
     interactions,
+    leads,
     me,
     offices,
     orders,
@@ -32,3 +33,4 @@ router.include_router(offices.router)
 router.include_router(users.router)
 router.include_router(pipelines.router)
 router.include_router(reference.router)
+router.include_router(leads.router)
