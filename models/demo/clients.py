@@ -70,11 +70,9 @@ def _brand(ctx: Context, taken: set[str]) -> str:
     while True:
         head, tail = ctx.rng.choice(texts.BRAND_HEADS), ctx.rng.choice(texts.BRAND_TAILS)
         name = head + tail.lower() + ctx.rng.choice(texts.BRAND_SUFFIXES)
-        if ctx.language == "en":
-            name = translit(name)
-        if name not in taken:
+        if name not in taken:  # checked in Russian, so both languages draw the same names
             taken.add(name)
-            return name
+            return translit(name) if ctx.language == "en" else name
 
 
 def _slug(text: str) -> str:

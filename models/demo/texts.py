@@ -18,9 +18,12 @@ BRAND_TAILS = (
 BRAND_SUFFIXES = ("", "", "", " Плюс", "-М", " Центр", " Регион", "-Т")
 
 LEGAL_FORMS = {
-    "ooo": (Text("ООО", "LLC"), Text("Общество с ограниченной ответственностью", "Limited")),
-    "ao": (Text("АО", "JSC"), Text("Акционерное общество", "Joint-stock company")),
-    "ip": (Text("ИП", "IE"), Text("Индивидуальный предприниматель", "Individual entrepreneur")),
+    "ooo": (
+        Text("ООО", "LLC"),
+        Text("Общество с ограниченной ответственностью", "Limited Liability Company"),
+    ),
+    "ao": (Text("АО", "JSC"), Text("Акционерное общество", "Joint-Stock Company")),
+    "ip": (Text("ИП", "IE"), Text("Индивидуальный предприниматель", "Individual Entrepreneur")),
 }
 
 STREETS = {
