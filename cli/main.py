@@ -124,6 +124,19 @@ def demo(
 
 
 @app.command()
+def reindex() -> None:
+    """Rebuild the search index from the records (after a bulk import or a restore)."""
+    from cli.database import database
+    from models.ops.search_index import rebuild_search_index
+
+    async def rebuild() -> int:
+        async with database(_settings().database), in_transaction():
+            return await rebuild_search_index()
+
+    print(f"Проиндексировано записей / Records indexed: {_run(rebuild())}")
+
+
+@app.command()
 def makemigrations(
     name: Annotated[str, typer.Option(help="Name of the migration")] = "auto",
 ) -> None:

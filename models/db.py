@@ -20,6 +20,7 @@ ENTITY_MODULES = [
     "models.entities.work",
     "models.entities.audit",
     "models.entities.auth",
+    "models.entities.search",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

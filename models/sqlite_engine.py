@@ -32,8 +32,7 @@ def _in_utc(values: Sequence[Any] | None) -> Any:
     if values is None:
         return None
     return [
-        v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo is not None else v
-        for v in values
+        v.astimezone(UTC) if isinstance(v, datetime) and v.tzinfo is not None else v for v in values
     ]
 
 

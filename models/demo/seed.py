@@ -17,6 +17,7 @@ from models.demo.org import ADMIN_LOGIN, PASSWORD, USERS, seed_org
 from models.demo.reference import seed_reference
 from models.demo.tasks import build_tasks
 from models.entities import StageKind, User
+from models.ops.search_index import rebuild_search_index
 
 BATCH = 1000
 
@@ -81,4 +82,5 @@ async def seed_demo(language: str = "ru") -> DemoSummary:
     await _insert(counts, "orders", list(orders.orders))
     await _insert(counts, "order_status_changes", list(orders.changes))
     await _insert(counts, "leads", list(leads))
+    counts["search_entries"] = await rebuild_search_index()
     return DemoSummary(created=True, logins=await _logins(), counts=counts)

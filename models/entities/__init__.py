@@ -43,6 +43,7 @@ from models.entities.sales import (
     Stage,
     StageTransition,
 )
+from models.entities.search import SearchEntry
 from models.entities.work import Attachment, Interaction, Task
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "Plan",
     "RefreshToken",
     "Role",
+    "SearchEntry",
     "Segment",
     "Session",
     "Source",

@@ -11,6 +11,7 @@ from models.entities import Company
 from models.errors import FieldErrors
 from models.ops import fields as f
 from models.ops.duplicates import ensure_unique_company
+from models.ops.search_index import index_company
 from models.ops.versioning import update_versioned
 from models.rules.requisites import check_requisites
 from models.scope import get_visible
@@ -82,6 +83,7 @@ async def create_company(
         )
     company = await Company.create(**columns)
     await audit_created(actor, ENTITY, company.id, columns)
+    await index_company(company)
     return company
 
 
@@ -106,4 +108,5 @@ async def update_company(
     changes = {name: (getattr(company, name), value) for name, value in columns.items()}
     await update_versioned(company, version, **columns)
     await audit_changes(actor, ENTITY, company_id, changes)
+    await index_company(company, with_contacts="name" in columns or "inn" in columns)
     return company

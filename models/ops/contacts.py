@@ -13,6 +13,7 @@ from models.entities import Channel, Company, Contact, ContactEmail, ContactPhon
 from models.errors import FieldErrors, NotFound
 from models.ops import fields as f
 from models.ops.duplicates import ensure_unique_contact
+from models.ops.search_index import index_contact
 from models.ops.versioning import update_versioned
 from models.rules.phones import last_digits
 from models.scope import get_visible
@@ -143,6 +144,7 @@ async def create_contact(
     await _write_phones(contact.id, phones)
     await _write_emails(contact.id, emails)
     await audit_created(actor, ENTITY, contact.id, {**columns, "phones": phones, "emails": emails})
+    await index_contact(contact)
     return contact
 
 
@@ -178,4 +180,5 @@ async def update_contact(
         await _write_emails(contact_id, cleaned.emails)
         changes["emails"] = (old_emails, cleaned.emails)
     await audit_changes(actor, ENTITY, contact_id, changes)
+    await index_contact(contact)
     return contact

@@ -11,6 +11,7 @@ from models.clock import now
 from models.entities import Company, Contact, Deal, Pipeline, Stage, StageKind, StageTransition
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from models.ops import fields as f
+from models.ops.search_index import index_deal
 from models.ops.versioning import update_versioned
 from models.rules.money import parse_amount
 from models.rules.stages import missing_for_stage
@@ -162,6 +163,7 @@ async def create_deal(actor: Actor, values: Mapping[str, Any]) -> Deal:
     await audit_created(
         actor, ENTITY, deal.id, {**columns, "pipeline_id": pipeline.id, "stage_id": stage.id}
     )
+    await index_deal(deal)
     return deal
 
 
@@ -176,6 +178,7 @@ async def update_deal(
     changes = {name: (getattr(deal, name), value) for name, value in columns.items()}
     await update_versioned(deal, version, **columns)
     await audit_changes(actor, ENTITY, deal_id, changes)
+    await index_deal(deal)
     return deal
 
 

@@ -14,6 +14,7 @@ from models.ops import fields as f
 from models.ops.companies import create_company
 from models.ops.contacts import create_contact
 from models.ops.deals import create_deal
+from models.ops.search_index import index_lead
 from models.ops.versioning import update_versioned
 from models.rules.requisites import valid_inn
 from models.scope import get_visible
@@ -79,6 +80,7 @@ async def create_lead(actor: Actor, values: Mapping[str, Any]) -> Lead:
     errors.raise_if_any()
     lead = await Lead.create(**columns)
     await audit_created(actor, ENTITY, lead.id, columns)
+    await index_lead(lead)
     return lead
 
 
@@ -99,6 +101,7 @@ async def update_lead(
     changes = {name: (getattr(lead, name), value) for name, value in columns.items()}
     await update_versioned(lead, version, **columns)
     await audit_changes(actor, ENTITY, lead_id, changes)
+    await index_lead(lead)
     return lead
 
 

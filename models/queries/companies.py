@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q
-
 from models.actor import Actor
 from models.entities import Company
+from models.queries.fulltext import search
 from models.queries.paging import Page, keyset_page, parse_sort
-from models.queries.search import parse_search
 from models.scope import get_visible, visible
 
 SORTS: dict[str, type] = {"updated_at": datetime, "created_at": datetime, "id": int, "name": str}
@@ -26,18 +24,6 @@ class CompanyFilters:
     q: str | None = None
 
 
-def _search(q: str) -> Q:
-    terms = parse_search(q)
-    conditions = [Q(name__istartswith=terms.text)]
-    if terms.inn:
-        conditions.append(Q(inn=terms.inn))
-    if terms.phone:
-        conditions.append(Q(phone=terms.phone))
-    if terms.email:
-        conditions.append(Q(email=terms.email))
-    return Q(*conditions, join_type="OR")
-
-
 async def list_companies(
     actor: Actor, filters: CompanyFilters, sort: str | None, after: list[Any] | None, limit: int
 ) -> Page[Company]:
@@ -49,7 +35,7 @@ async def list_companies(
     if filters.updated_since is not None:
         query = query.filter(updated_at__gte=filters.updated_since)
     if filters.q:
-        query = query.filter(_search(filters.q))
+        query = search(query, "company", filters.q)
     return await keyset_page(query, parse_sort(sort, SORTS, "-updated_at"), SORTS, after, limit)
 
 

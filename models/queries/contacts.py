@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import Q, Subquery
-
 from models.actor import Actor
-from models.entities import Company, Contact, ContactEmail, ContactPhone
+from models.entities import Contact, ContactEmail, ContactPhone
+from models.queries.fulltext import search
 from models.queries.paging import Page, keyset_page, parse_sort
-from models.queries.search import parse_search
 from models.scope import get_visible, visible
 
 SORTS: dict[str, type] = {
@@ -32,29 +30,6 @@ class ContactFilters:
     q: str | None = None
 
 
-def _search(q: str) -> Q:
-    terms = parse_search(q)
-    conditions = [Q(last_name__istartswith=terms.text), Q(first_name__istartswith=terms.text)]
-    if terms.last4:
-        conditions.append(
-            Q(id__in=Subquery(ContactPhone.filter(last4=terms.last4).values("contact_id")))
-        )
-    if terms.phone:
-        conditions.append(
-            Q(id__in=Subquery(ContactPhone.filter(number=terms.phone).values("contact_id")))
-        )
-    if terms.email:
-        conditions.append(
-            Q(id__in=Subquery(ContactEmail.filter(email=terms.email).values("contact_id")))
-        )
-    if terms.email_prefix:
-        emails = ContactEmail.filter(email__startswith=terms.email_prefix)
-        conditions.append(Q(id__in=Subquery(emails.values("contact_id"))))
-    if terms.inn:
-        conditions.append(Q(company_id__in=Subquery(Company.filter(inn=terms.inn).values("id"))))
-    return Q(*conditions, join_type="OR")
-
-
 async def list_contacts(
     actor: Actor, filters: ContactFilters, sort: str | None, after: list[Any] | None, limit: int
 ) -> Page[Contact]:
@@ -68,7 +43,7 @@ async def list_contacts(
     if filters.updated_since is not None:
         query = query.filter(updated_at__gte=filters.updated_since)
     if filters.q:
-        query = query.filter(_search(filters.q))
+        query = search(query, "contact", filters.q)
     return await keyset_page(query, parse_sort(sort, SORTS, "-updated_at"), SORTS, after, limit)
 
 

@@ -18,6 +18,7 @@ from models.entities import (
     TaskStatus,
 )
 from models.errors import NotFound
+from models.queries.fulltext import search
 from models.queries.paging import Page, keyset_page, parse_sort
 from models.scope import get_visible, visible
 
@@ -58,7 +59,7 @@ async def list_deals(
     if filters.updated_since is not None:
         query = query.filter(updated_at__gte=filters.updated_since)
     if filters.q:
-        query = query.filter(title__istartswith=" ".join(filters.q.split()))
+        query = search(query, "deal", filters.q)
     return await keyset_page(query, parse_sort(sort, SORTS, "-updated_at"), SORTS, after, limit)
 
 
