@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
 from models.actor import Actor
 from models.audit import audit_changes, audit_created
 from models.clock import now
@@ -47,16 +50,23 @@ async def create_order(actor: Actor, values: Mapping[str, Any]) -> Order:
     owner = await f.owner_for(actor, values.get("owner_id"), errors)
     errors.raise_if_any()
     assert owner is not None
+    taken = ValidationFailed([FieldError("number", "taken", _NUMBER_TAKEN)])
     if await Order.exists(number=number):
-        raise ValidationFailed([FieldError("number", "taken", _NUMBER_TAKEN)])
-    order = await Order.create(
-        number=number,
-        amount_minor=amount_minor,
-        currency=currency,
-        owner_id=owner.id,
-        office_id=owner.office_id,
-        **links,
-    )
+        raise taken
+    try:
+        # A savepoint: a concurrent insert of the same number fails here without poisoning the
+        # caller's transaction (PostgreSQL aborts a transaction on any error).
+        async with in_transaction():
+            order = await Order.create(
+                number=number,
+                amount_minor=amount_minor,
+                currency=currency,
+                owner_id=owner.id,
+                office_id=owner.office_id,
+                **links,
+            )
+    except IntegrityError:
+        raise taken from None
     await OrderStatusChange.create(
         order_id=order.id, status=order.status, changed_at=now(), by_id=actor.user_id
     )

@@ -1,12 +1,14 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from models.clock import FrozenClock, use_clock
 from models.entities import Order, OrderStatus, OrderStatusChange
 from models.errors import NotFound, PreconditionFailed, ValidationFailed
-from models.ops.orders import change_order_status
+from models.ops.orders import change_order_status, create_order
 from tests.factories import (
     Org,
     make_company,
@@ -195,3 +197,19 @@ async def test_a_number_is_used_once(org: Org) -> None:
         await make_order(org.stranger, number=" A-100 ")
     assert error_codes(raised.value) == {"number": "taken"}
     assert await Order.all().count() == 1
+
+
+async def test_racing_orders_with_one_number_leave_one_and_a_clear_error(db: str) -> None:
+    actor = await make_actor()
+
+    async def create() -> str:
+        try:
+            async with in_transaction():
+                await create_order(actor, {"number": "З-100", "amount": "10"})
+        except ValidationFailed as error:
+            return error.errors[0].code
+        return "created"
+
+    outcomes = sorted(await asyncio.gather(create(), create(), create()))
+    assert outcomes == ["created", "taken", "taken"]
+    assert await Order.filter(number="З-100").count() == 1
