@@ -11,6 +11,7 @@ from models.errors import NotFound, PreconditionFailed, ValidationFailed
 from models.ops.orders import change_order_status, create_order
 from tests.factories import (
     Org,
+    make_actor,
     make_company,
     make_contact,
     make_deal,
