@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import pytest_asyncio
 from tortoise.contrib.test import truncate_all_models
 from tortoise.transactions import in_transaction
 
@@ -44,8 +45,6 @@ from models.rules.phones import normalize_phone
 from models.rules.requisites import check_requisites
 from models.rules.stages import missing_for_stage
 
-pytestmark = pytest.mark.usefixtures("db")
-
 FROZEN = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 
 
@@ -54,9 +53,19 @@ async def _seed(language: str = "ru") -> DemoSummary:
         return await seed_demo(language)
 
 
-async def test_counts_are_in_the_expected_ranges() -> None:
-    summary = await _seed()
+@pytest_asyncio.fixture(scope="module")
+async def seeded(_schema: str) -> DemoSummary:
+    """One seeded database shared by the read-only tests below (seeding takes seconds).
 
+    They come first in this module: the tests further down take the `db` fixture, which empties
+    the database.
+    """
+    await truncate_all_models()
+    return await _seed()
+
+
+async def test_counts_are_in_the_expected_ranges(seeded: DemoSummary) -> None:
+    summary = seeded
     assert summary.created
     expected = {
         Office: (4, 4),
@@ -81,9 +90,10 @@ async def test_counts_are_in_the_expected_ranges() -> None:
     assert await Lead.filter(status=LeadStatus.CONVERTED, converted_deal_id__isnull=False).exists()
 
 
-async def test_the_four_logins_exist_with_roles_offices_and_the_password() -> None:
-    summary = await _seed()
-
+async def test_the_four_logins_exist_with_roles_offices_and_the_password(
+    seeded: DemoSummary,
+) -> None:
+    summary = seeded
     hq = await Office.get(kind=OfficeKind.COMPANY)
     departments = await Office.filter(kind=OfficeKind.DEPARTMENT)
     spb = await Office.get(kind=OfficeKind.BRANCH)
@@ -116,9 +126,8 @@ async def test_the_four_logins_exist_with_roles_offices_and_the_password() -> No
     assert all(u.full_name.count(" ") == 2 and u.is_active for u in users)
 
 
+@pytest.mark.usefixtures("seeded")
 async def test_companies_have_valid_requisites_and_contacts_valid_unique_phones() -> None:
-    await _seed()
-
     for inn, kpp, ogrn, phone, email in await Company.all().values_list(
         "inn", "kpp", "ogrn", "phone", "email"
     ):
@@ -145,9 +154,8 @@ async def test_companies_have_valid_requisites_and_contacts_valid_unique_phones(
         assert normalize_email(address) == address
 
 
+@pytest.mark.usefixtures("seeded")
 async def test_contacts_are_named_and_owned_within_the_owners_office() -> None:
-    await _seed()
-
     offices = dict(await User.all().values_list("id", "office_id"))
     today = now().date()
     rows = await Contact.all().values_list(
@@ -170,9 +178,8 @@ async def test_contacts_are_named_and_owned_within_the_owners_office() -> None:
         assert offices[assignee_id] == office_id
 
 
+@pytest.mark.usefixtures("seeded")
 async def test_stage_histories_are_consistent_and_satisfy_the_stage_rules() -> None:
-    await _seed()
-
     stages = {s.id: s for s in await Stage.all()}
     history: dict[int, list[StageTransition]] = defaultdict(list)
     for stay in await StageTransition.all().order_by("entered_at"):
@@ -217,9 +224,8 @@ async def test_stage_histories_are_consistent_and_satisfy_the_stage_rules() -> N
     assert 40 <= stuck <= 400
 
 
+@pytest.mark.usefixtures("seeded")
 async def test_interactions_match_their_deals() -> None:
-    await _seed()
-
     at = now()
     deals = {d.id: d for d in await Deal.all()}
     latest: dict[int, datetime] = {}
@@ -245,9 +251,8 @@ async def test_interactions_match_their_deals() -> None:
         assert deal.last_interaction_at == latest.get(deal.id)
 
 
+@pytest.mark.usefixtures("seeded")
 async def test_tasks_surround_today_and_orders_follow_allowed_moves() -> None:
-    await _seed()
-
     at = now()
     for manager in await User.filter(role=Role.MANAGER):
         tasks = await Task.filter(assignee_id=manager.id)
@@ -270,6 +275,7 @@ async def test_tasks_surround_today_and_orders_follow_allowed_moves() -> None:
         assert history[-1].changed_at <= at
 
 
+@pytest.mark.usefixtures("db")
 async def test_a_second_run_creates_nothing() -> None:
     await _seed()
     before = {m.__name__: await m.all().count() for m in (User, Company, Contact, Deal)}
@@ -300,6 +306,7 @@ async def _fingerprint() -> str:
     return hashlib.sha256(repr([sorted(map(repr, table)) for table in rows]).encode()).hexdigest()
 
 
+@pytest.mark.usefixtures("db")
 async def test_two_runs_into_clean_databases_give_the_same_data() -> None:
     with use_clock(FrozenClock(FROZEN)):
         await _seed()
@@ -311,6 +318,7 @@ async def test_two_runs_into_clean_databases_give_the_same_data() -> None:
     assert first == second
 
 
+@pytest.mark.usefixtures("db")
 async def test_english_gives_english_names() -> None:
     summary = await _seed("en")
 
