@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DB ?= sqlite
 
-.PHONY: run test test-sqlite test-postgres lint fmt migrate migrations demo bench clean
+.PHONY: run test test-sqlite test-postgres lint fmt migrate migrations demo contracts bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ migrate: $(STAMP)
 
 migrations: $(STAMP)
 	$(BIN)/voronka makemigrations --name $(or $(NAME),auto)
+
+contracts: $(STAMP)
+	$(BIN)/voronka openapi --output mobile_contracts/openapi.json
 
 demo: $(STAMP)
 	$(BIN)/voronka demo

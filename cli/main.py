@@ -137,6 +137,19 @@ def reindex() -> None:
 
 
 @app.command()
+def openapi(
+    output: Annotated[
+        str, typer.Option(help="Where to write the spec")
+    ] = "mobile_contracts/openapi.json",
+) -> None:
+    """(Developers) write the API's OpenAPI document, the contract mobile apps build against."""
+    from api.contract import write_contract
+
+    write_contract(output)
+    print(f"OpenAPI → {output}")
+
+
+@app.command()
 def makemigrations(
     name: Annotated[str, typer.Option(help="Name of the migration")] = "auto",
 ) -> None:
