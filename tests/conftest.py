@@ -12,11 +12,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 from tortoise.contrib.test import truncate_all_models
 
+from api.app import create_app
 from models.db import close_database, migrate_database, open_database
+from models.settings import Settings
 
 PG_ADMIN_DSN = os.environ.get("VORONKA_TEST_PG", "postgres://postgres@127.0.0.1:5432/postgres")
 
@@ -84,3 +88,16 @@ async def db(_schema: str) -> AsyncIterator[str]:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "var"
+
+
+@pytest_asyncio.fixture
+async def app(db: str, data_dir: Path) -> FastAPI:
+    """The API over the test database; files go under the test's own data dir."""
+    return create_app(Settings(database_url=db, data_dir=data_dir), manage_database=False)
+
+
+@pytest_asyncio.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://voronka.test") as client:
+        yield client

@@ -1,0 +1,226 @@
+"""Every route with an {id} in the contract, tried by people who must not get through.
+
+A manager of another office, and a colleague of the same office, get 404 for everything the owner
+owns (never the data, never a change); a manager gets 403 on administrators' routes. Each
+mutating call is also made by the owner, to prove the request itself was valid. A new {id} route
+fails this test until it is added to the table below.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from api.contract import CONTRACT
+from models.clock import now
+from models.entities import Deal, LossReason, Office, Role, Segment, Source, Stage, User
+from models.ops.interactions import log_interaction
+from models.ops.leads import create_lead
+from models.ops.orders import create_order
+from tests.api.v1.conftest import PASSWORD, headers_for
+from tests.factories import (
+    actor_for,
+    make_company,
+    make_contact,
+    make_deal,
+    make_office,
+    make_pipeline,
+    make_task,
+    make_user,
+    stage_named,
+)
+
+Ids = dict[str, int]
+Body = Callable[[Ids], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    body: Body | None = None
+    admin_only: bool = False
+    shared: bool = False  # reference data every signed-in user reads (pipelines)
+    office_wide: bool = False  # colleagues of the same office tree read it (offices, users)
+
+
+def _none(_: Ids) -> None:
+    return None
+
+
+RULES: dict[str, Rule] = {
+    "getCompany": Rule(),
+    "updateCompany": Rule(lambda i: {"website": "hijack.test"}),
+    "getContact": Rule(),
+    "updateContact": Rule(lambda i: {"position": "Hijacked"}),
+    "getDeal": Rule(),
+    "getDealCard": Rule(),
+    "updateDeal": Rule(lambda i: {"title": "Hijacked"}),
+    "moveDeal": Rule(lambda i: {"stage_id": i["work_stage_id"]}),
+    "winDeal": Rule(lambda i: {"amount": "1"}),
+    "loseDeal": Rule(lambda i: {"loss_reason_id": i["loss_reason_id"]}),
+    "getInteraction": Rule(),
+    "downloadAttachment": Rule(),
+    "getLead": Rule(),
+    "updateLead": Rule(lambda i: {"title": "Hijacked"}),
+    "convertLead": Rule(lambda i: {"force": True}),
+    "rejectLead": Rule(_none),
+    "getOrder": Rule(),
+    "changeOrderStatus": Rule(lambda i: {"status": "confirmed"}),
+    "getTask": Rule(),
+    "updateTask": Rule(lambda i: {"title": "Hijacked"}),
+    "completeTask": Rule(_none),
+    "cancelTask": Rule(_none),
+    "snoozeTask": Rule(lambda i: {"until": (now() + timedelta(days=1)).isoformat()}),
+    "unregisterDevice": Rule(_none),
+    "revokePersonalToken": Rule(_none),
+    "getOffice": Rule(office_wide=True),
+    "getUser": Rule(office_wide=True),
+    "updateOffice": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "updateUser": Rule(lambda i: {"full_name": "Hijacked"}, admin_only=True),
+    "activateUser": Rule(_none, admin_only=True),
+    "deactivateUser": Rule(_none, admin_only=True),
+    "getPipeline": Rule(shared=True),
+    "getPipelineBoard": Rule(shared=True),
+    "updatePipeline": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "createStage": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "updateStage": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "updateLossReason": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "updateSource": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "updateSegment": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+}
+
+
+def _id_routes() -> list[tuple[str, str, str]]:
+    spec = json.loads(CONTRACT.read_text(encoding="utf-8"))
+    return sorted(
+        (operation["operationId"], method.upper(), path)
+        for path, item in spec["paths"].items()
+        if "{" in path
+        for method, operation in item.items()
+    )
+
+
+ROUTES = _id_routes()
+
+
+def test_every_id_route_is_in_the_matrix() -> None:
+    assert sorted(op for op, _, _ in ROUTES) == sorted(RULES)
+
+
+@dataclass
+class World:
+    client: httpx.AsyncClient
+    ids: Ids
+    owner: dict[str, str]
+    colleague: dict[str, str]
+    outsider: dict[str, str]
+
+
+@pytest_asyncio.fixture
+async def world(client: httpx.AsyncClient) -> World:
+    hq = await make_office("Москва")
+    sales = await make_office("Продажи", parent=hq)
+    spb = await make_office("Санкт-Петербург")
+    owner = await make_user(sales, password=PASSWORD)
+    colleague = await make_user(sales, password=PASSWORD)
+    outsider = await make_user(spb, password=PASSWORD)
+    actor = await actor_for(owner)
+    pipeline = await make_pipeline()
+    company = await make_company(actor)
+    contact = await make_contact(actor, company_id=company.id)
+    deal = await make_deal(actor, contact_id=contact.id, company_id=company.id)
+    task = await make_task(actor, deal_id=deal.id, due_at=now() + timedelta(hours=3))
+    lead = await create_lead(actor, {"title": "Заявка с сайта", "person_name": "Орлов Пётр"})
+    order = await create_order(actor, {"number": "З-1", "amount": "100", "contact_id": contact.id})
+    await log_interaction(actor, {"kind": "call", "deal_id": deal.id, "outcome": "ok"})
+    owner_headers = await headers_for(client, owner)
+    upload = await client.post(
+        "/v1/interactions",
+        data={"kind": "visit", "contact_id": str(contact.id)},
+        files=[("files", ("plan.txt", b"secret plan", "text/plain"))],
+        headers=owner_headers,
+    )
+    assert upload.status_code == 201, upload.text
+    interaction = upload.json()
+    device = await client.post(
+        "/v1/me/devices",
+        json={"fcm_token": "owner-phone", "platform": "ios"},
+        headers=owner_headers,
+    )
+    token = await client.post("/v1/me/tokens", json={"name": "1C"}, headers=owner_headers)
+    reason = await LossReason.create(name="Дорого")
+    ids: Ids = {
+        "company_id": company.id,
+        "contact_id": contact.id,
+        "deal_id": deal.id,
+        "task_id": task.id,
+        "lead_id": lead.id,
+        "order_id": order.id,
+        "interaction_id": interaction["id"],
+        "attachment_id": interaction["attachments"][0]["id"],
+        "device_id": device.json()["id"],
+        "token_id": token.json()["id"],
+        "office_id": sales.id,
+        "user_id": owner.id,
+        "pipeline_id": pipeline.id,
+        "stage_id": (await stage_named(pipeline, "Новая")).id,
+        "work_stage_id": (await stage_named(pipeline, "В работе")).id,
+        "loss_reason_id": reason.id,
+        "source_id": (await Source.create(name="Сайт")).id,
+        "segment_id": (await Segment.create(name="Опт")).id,
+    }
+    return World(
+        client,
+        ids,
+        owner_headers,
+        await headers_for(client, colleague),
+        await headers_for(client, outsider),
+    )
+
+
+async def _call(
+    world: World, method: str, path: str, headers: dict[str, str], body: Body | None
+) -> httpx.Response:
+    url = path.format(**world.ids)
+    payload = body(world.ids) if body else None
+    return await world.client.request(
+        method, url, json=payload, headers={**headers, "If-Match": '"1"'}
+    )
+
+
+async def _fingerprint() -> list[Any]:
+    """What an intruder might have changed: every versioned row and the owner's account."""
+    deal = await Deal.get()
+    owner = await User.filter(role=Role.MANAGER).order_by("id").first()
+    stages = await Stage.all().order_by("id").values_list("name", flat=True)
+    offices = await Office.all().order_by("id").values_list("name", flat=True)
+    return [deal.version, deal.stage_id, owner and owner.full_name, stages, offices]
+
+
+@pytest.mark.parametrize(("operation", "method", "path"), ROUTES, ids=[r[0] for r in ROUTES])
+async def test_intruders_get_nothing(world: World, operation: str, method: str, path: str) -> None:
+    rule = RULES[operation]
+    before = await _fingerprint()
+    for who, headers in (("outsider", world.outsider), ("colleague", world.colleague)):
+        response = await _call(world, method, path, headers, rule.body)
+        if rule.admin_only:
+            expected = {403}
+        elif rule.shared or (rule.office_wide and who == "colleague"):
+            expected = {200}
+        else:
+            expected = {404}
+        assert response.status_code in expected, (who, response.status_code, response.text)
+        if response.status_code == 404:
+            assert response.headers["content-type"] == "application/problem+json"
+            assert "secret plan" not in response.text
+    assert await _fingerprint() == before, "a refused request changed something"
+    if rule.admin_only or rule.shared:
+        return
+    allowed = await _call(world, method, path, world.owner, rule.body)
+    assert allowed.status_code < 300, (operation, allowed.status_code, allowed.text)
