@@ -129,7 +129,7 @@ async def log_interaction(actor: Actor, values: Mapping[str, Any]) -> Interactio
         await (
             Deal.filter(id=deal.id)
             .filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at))
-            .update(last_interaction_at=occurred_at)
+            .update(last_interaction_at=occurred_at, updated_at=now())
         )
     await audit_created(
         actor,

@@ -8,6 +8,7 @@ from typing import Any
 
 from models.actor import Actor
 from models.entities import Lead, LeadStatus
+from models.queries.fulltext import search
 from models.queries.paging import Page, keyset_page, parse_sort
 from models.scope import get_visible, visible
 
@@ -43,7 +44,7 @@ async def list_leads(
     if filters.q:
         # A title prefix, as deals have. SQLite's LIKE ignores the case of ASCII letters only, so
         # there «опт» does not find «Опт…»; the full-text index is the place to fix that.
-        query = query.filter(title__istartswith=" ".join(filters.q.split()))
+        query = search(query, "lead", filters.q)
     return await keyset_page(query, parse_sort(sort, SORTS, "-updated_at"), SORTS, after, limit)
 
 

@@ -9,6 +9,7 @@ from models.ops.deals import move_deal_to_stage
 from models.ops.interactions import log_interaction
 from tests.factories import (
     Org,
+    make_actor,
     make_company,
     make_contact,
     make_deal,
@@ -198,3 +199,15 @@ async def test_a_clock_a_little_fast_is_tolerated(org: Org, clock: FrozenClock) 
         org.manager, {"kind": "call", "contact_id": contact.id, "occurred_at": soon}
     )
     assert logged.occurred_at == soon
+
+
+async def test_logging_a_call_marks_the_deal_as_updated_for_sync(db: str) -> None:
+    actor = await make_actor()
+    await make_pipeline()
+    with use_clock(FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))) as clock:
+        deal = await make_deal(actor)
+        clock.advance(timedelta(hours=2))
+        await log_interaction(actor, {"kind": "call", "deal_id": deal.id})
+    stored = await Deal.get(id=deal.id)
+    assert stored.updated_at == datetime(2026, 3, 2, 11, tzinfo=UTC)
+    assert stored.last_interaction_at == stored.updated_at

@@ -171,3 +171,10 @@ def test_empty_requisites_are_fine() -> None:
     errors = FieldErrors()
     assert check_requisites(None, "", None, errors) == (None, None, None)
     assert errors.items == []
+
+
+def test_ogrnip_whose_remainder_is_ten_or_more_is_valid() -> None:
+    # 30450011600005 % 13 == 10, so the check digit is 10 % 10 == 0 (python-stdnum refuses it).
+    assert valid_ogrn("304500116000050") == "304500116000050"
+    assert valid_ogrn("304500116000051") is None
+    assert valid_ogrn("0000000000000") is None
