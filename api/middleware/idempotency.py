@@ -49,9 +49,11 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        key = headers.get(HEADER)
-        if scope["type"] != "http" or scope["method"] != "POST" or key is None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        key = Headers(scope=scope).get(HEADER)
+        if key is None:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
