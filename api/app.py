@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from api import v1
+from api.deps import reject_unknown_query_parameters
 from api.middleware.body_limit import BodyLimit
 from api.middleware.idempotency import Idempotency
 from api.problems import MiB, install_problem_handlers, install_problem_schema
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         version=VERSION,
         summary="CRM for sales teams that live in messengers",
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = config
     app.state.rate_limiter = build_rate_limiter(config.redis_url, config.rate_limit_per_minute)

@@ -6,16 +6,19 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from tortoise.transactions import in_transaction
 
 from api.problems import RateLimited, request_language
 from api.rate_limit import RateLimiter
 from models.actor import Actor
-from models.errors import NotAuthenticated
+from models.errors import FieldError, NotAuthenticated, ValidationFailed
 from models.ops.access_tokens import authenticate_personal_token, looks_like_personal_token
 from models.ops.sessions import Authenticated, authenticate_access
 from models.settings import Settings
+from models.text import Text
 
 _bearer = HTTPBearer(auto_error=False, description="Access token or personal access token")
 
@@ -28,8 +31,19 @@ def get_settings(request: Request) -> Settings:
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-async def transaction() -> AsyncIterator[None]:
-    """One transaction per request, committed before the response is sent."""
+_READS = frozenset({"GET", "HEAD"})
+
+
+async def transaction(request: Request) -> AsyncIterator[None]:
+    """One transaction per changing request, committed before the response is sent.
+
+    Reads run statement by statement instead: on SQLite a transaction takes the write lock up
+    front (models/sqlite_engine.py), and holding it for a whole GET would queue every other
+    request of the process behind it.
+    """
+    if request.method in _READS:
+        yield
+        return
     async with in_transaction():
         yield
 
@@ -73,3 +87,30 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
 Language = Annotated[str, Depends(request_language)]
+
+
+_UNKNOWN_PARAMETER = "unknown_parameter"
+
+
+def reject_unknown_query_parameters(request: Request) -> None:
+    """A query parameter the route does not know is a 422, not silently ignored: a misspelt
+    filter (`?ownr_id=5`) would otherwise return everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ValidationFailed(
+            [FieldError(name, _UNKNOWN_PARAMETER, _UNKNOWN_QUERY) for name in unknown]
+        )
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= _query_names(dependency)
+    return names
+
+
+_UNKNOWN_QUERY = Text("Неизвестный параметр запроса.", "Unknown query parameter.")

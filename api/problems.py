@@ -13,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from api.i18n import language_from_header
 from api.rate_limit import Quota
+from api.schemas import WRONG_JSON_TYPE
 from models.errors import (
     Conflict,
     DomainError,
@@ -41,7 +43,7 @@ _STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     PreconditionFailed: 412,
     ValidationFailed: 422,
-    TelegramNotConfigured: 503,
+    TelegramNotConfigured: 409,
 }
 _TITLES: dict[int, Text] = {
     400: Text("Неверный запрос", "Bad request"),
@@ -134,7 +136,10 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         kind = str(error.get("type", "invalid"))
         text = {"missing": _MISSING_VALUE, "extra_forbidden": _EXTRA_FIELD}.get(kind)
         message = text.get(language) if text else str(error.get("msg", _INVALID_VALUE.en))
-        errors.append({"field": _field_path(tuple(error["loc"])), "code": kind, "message": message})
+        location = tuple(error["loc"])
+        if kind == WRONG_JSON_TYPE:
+            location = (*location, error.get("ctx", {}).get("field", ""))
+        errors.append({"field": _field_path(location), "code": kind, "message": message})
     detail = Text("Проверьте введённые данные.", "Please check the values sent.")
     return problem(request, 422, detail, code="validation_failed", extra={"errors": errors})
 
@@ -184,9 +189,21 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail, code = exc.text, "too_large"
     elif isinstance(exc, RateLimited):
         detail, code = _SLOW_DOWN, "rate_limited"
-    return problem(
-        request, exc.status_code, detail, code=code, headers=getattr(exc, "headers", None)
-    )
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(request, exc.status_code, detail, code=code, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path supports: Starlette names only those of the first route that
+    matched the path, and FastAPI makes one route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE and isinstance(route, BaseRoute):
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -229,16 +246,17 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS: dict[int, str] = {
+    400: "The body could not be read (not valid JSON, not UTF-8, or broken form data)",
     401: "Not signed in, or the token expired or was revoked",
     403: "Your role may not do this",
     404: "No such object, or not visible to you",
-    409: "A duplicate exists (see candidates) or a conflicting request is running",
+    409: "Conflicts with the current state: a duplicate exists (see candidates), the same "
+    "request is still running, or a feature this needs is not configured",
     412: "The object changed since you read it (If-Match)",
     413: "The body is too large",
     422: "Invalid input (see errors)",
     428: "If-Match is required",
     429: "Too many requests (see Retry-After)",
-    503: "A feature this needs is not configured on the server",
 }
 
 
@@ -253,6 +271,41 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+def _complete_responses(operation: dict[str, Any]) -> None:
+    """Problems every route of a kind may answer, declared once here instead of on each route:
+    an unreadable or oversized body, a signed-in caller's rate limit; and FastAPI's own 422 is
+    a problem document here, not its default schema."""
+    responses = operation["responses"]
+    extra: list[int] = [422] if "422" in responses else []
+    if "requestBody" in operation:
+        extra += [400, 413, 422]
+    if "401" in responses:
+        extra.append(429)
+    for status, response in problem_responses(*extra).items():
+        responses[str(status)] = response
+
+
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same key when retrying: the request runs once and repeats get "
+    "the first response (24 h). Another body under the same key is a 422.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+
+
+def _declare_headers(method: str, operation: dict[str, Any]) -> None:
+    """Headers handled outside the routes' signatures, made visible to client generators:
+    If-Match is required where a route takes it (its absence is a 428, checked lazily), and
+    signed-in POSTs accept an Idempotency-Key (the middleware handles it)."""
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
+            parameter["required"] = True
+    if method == "post" and operation.get("security"):
+        operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+
+
 def install_problem_schema(app: FastAPI) -> None:
     """Publish the Problem schema that `problem_responses` refers to."""
     build = app.openapi
@@ -265,6 +318,12 @@ def install_problem_schema(app: FastAPI) -> None:
         problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(problem_schema.pop("$defs", {}))
         schemas["Problem"] = problem_schema
+        for item in spec.get("paths", {}).values():
+            for method, operation in item.items():
+                _complete_responses(operation)
+                _declare_headers(method, operation)
+        for fastapi_default in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(fastapi_default, None)
         app.openapi_schema = spec
         return spec
 

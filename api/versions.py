@@ -1,10 +1,16 @@
-"""ETag from an object's version, and If-Match on changes (optimistic concurrency over HTTP)."""
+"""ETag from an object's version, and If-Match on changes (optimistic concurrency over HTTP).
+
+If-Match is read lazily: RFC 9110 (13.2.1) evaluates preconditions only for requests that would
+otherwise succeed, so an invalid body is a 422 whatever If-Match says, and the precondition is
+checked when the route takes the version, after its input was validated.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Header, Response
+from fastapi import Depends, Header, Response
 from starlette.exceptions import HTTPException
 
 from models.errors import PreconditionFailed
@@ -14,19 +20,27 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
 
 
-def _parse_if_match(value: str) -> int:
-    tag = value.strip().removeprefix("W/").strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed()
-    return int(tag)
+@dataclass(frozen=True, slots=True)
+class IfMatch:
+    raw: str | None
+
+    @property
+    def number(self) -> int:
+        """The version the change is based on: 428 without If-Match, 412 for a foreign ETag."""
+        if self.raw is None:
+            raise HTTPException(428, detail="If-Match required")
+        tag = self.raw.strip().removeprefix("W/").strip('"')
+        if not tag.isdigit():
+            raise PreconditionFailed()
+        return int(tag)
 
 
-def required_version(
+def if_match(
     if_match: Annotated[
-        str | None, Header(description="The ETag of the version being changed")
+        str | None, Header(description="The ETag of the version being changed (required)")
     ] = None,
-) -> int:
-    """The version a change is based on; a change without If-Match is refused with 428."""
-    if if_match is None:
-        raise HTTPException(428, detail="If-Match required")
-    return _parse_if_match(if_match)
+) -> IfMatch:
+    return IfMatch(if_match)
+
+
+Version = Annotated[IfMatch, Depends(if_match)]

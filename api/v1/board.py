@@ -11,7 +11,7 @@ from pydantic import Field
 from api.deps import CurrentActor, Transaction
 from api.pagination import encode_cursor
 from api.problems import problem_responses
-from api.schemas import Output
+from api.schemas import Id, Output
 from api.v1.deals import DealOut, StageBrief
 from models.queries.board import BoardColumn, pipeline_board
 
@@ -71,11 +71,11 @@ def _column(column: BoardColumn) -> ColumnOut:
     "/{pipeline_id}/board", operation_id="getPipelineBoard", responses=problem_responses(404)
 )
 async def board(
-    pipeline_id: int,
+    pipeline_id: Id,
     actor: CurrentActor,
     _: Transaction,
     per_stage: Annotated[int, Query(ge=1, le=50, description="Deals shown per stage")] = 10,
-    owner_id: int | None = None,
+    owner_id: Id | None = None,
 ) -> BoardOut:
     pipeline, columns = await pipeline_board(actor, pipeline_id, per_stage, owner_id)
     return BoardOut(

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Company
 from models.ops.companies import create_company, update_company
 from models.queries.companies import CompanyFilters, get_company, list_companies
@@ -31,9 +31,9 @@ class CompanyFields(Input):
     website: Annotated[str, Field(max_length=300)] = ""
     address: Annotated[str, Field(max_length=500)] = ""
     notes: Annotated[str, Field(max_length=10000)] = ""
-    segment_id: int | None = None
-    source_id: int | None = None
-    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    segment_id: Id | None = None
+    source_id: Id | None = None
+    owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
 
 
 class CompanyCreate(CompanyFields):
@@ -56,10 +56,10 @@ class CompanyOut(Output):
     website: str
     address: str
     notes: str
-    segment_id: int | None
-    source_id: int | None
-    owner_id: int
-    office_id: int
+    segment_id: Id | None
+    source_id: Id | None
+    owner_id: Id
+    office_id: Id
     version: int
     created_at: datetime
     updated_at: datetime
@@ -75,10 +75,10 @@ async def list_(
     actor: CurrentActor,
     _: Transaction,
     q: Annotated[str | None, Query(max_length=200, description="Name, INN, phone, email")] = None,
-    owner_id: int | None = None,
-    office_id: int | None = None,
-    segment_id: int | None = None,
-    updated_since: AwareDatetime | None = None,
+    owner_id: Id | None = None,
+    office_id: Id | None = None,
+    segment_id: Id | None = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None, Query(description="updated_at, created_at, id, name; '-' for descending")
     ] = None,
@@ -110,7 +110,7 @@ async def create(
 
 @router.get("/{company_id}", operation_id="getCompany", responses=problem_responses(404))
 async def get(
-    company_id: int, actor: CurrentActor, _: Transaction, response: Response
+    company_id: Id, actor: CurrentActor, _: Transaction, response: Response
 ) -> CompanyOut:
     return _single(await get_company(actor, company_id), response)
 
@@ -121,15 +121,15 @@ async def get(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def update(
-    company_id: int,
+    company_id: Id,
     body: CompanyUpdate,
     actor: CurrentActor,
     _: Transaction,
     response: Response,
-    version: Annotated[int, Depends(required_version)],
+    version: Version,
     force: bool = False,
 ) -> CompanyOut:
     company = await update_company(
-        actor, company_id, body.model_dump(exclude_unset=True), version=version, force=force
+        actor, company_id, body.model_dump(exclude_unset=True), version=version.number, force=force
     )
     return _single(company, response)

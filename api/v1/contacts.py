@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Channel, Contact
 from models.ops.contacts import contact_emails, contact_phones, create_contact, update_contact
 from models.queries.contacts import ContactFilters, get_contact, list_contacts, phones_and_emails
@@ -32,10 +32,10 @@ class ContactFields(Input):
     birthday: date | None = None
     phones: Phones = Field(default_factory=list, description="Any format; stored as E.164")
     emails: Emails = Field(default_factory=list)
-    company_id: int | None = None
-    source_id: int | None = None
-    segment_id: int | None = None
-    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    company_id: Id | None = None
+    source_id: Id | None = None
+    segment_id: Id | None = None
+    owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
     preferred_channels: list[Channel] = Field(default_factory=list, max_length=5)
     notes: Annotated[str, Field(max_length=10000)] = ""
 
@@ -57,11 +57,11 @@ class ContactOut(Output):
     birthday: date | None
     phones: list[str] = Field(description="E.164")
     emails: list[str]
-    company_id: int | None
-    source_id: int | None
-    segment_id: int | None
-    owner_id: int
-    office_id: int
+    company_id: Id | None
+    source_id: Id | None
+    segment_id: Id | None
+    owner_id: Id
+    office_id: Id
     preferred_channels: list[Channel]
     notes: str
     version: int
@@ -89,10 +89,10 @@ async def list_(
     q: Annotated[
         str | None, Query(max_length=200, description="Name, phone, last 4 digits, email, INN")
     ] = None,
-    owner_id: int | None = None,
-    office_id: int | None = None,
-    company_id: int | None = None,
-    updated_since: AwareDatetime | None = None,
+    owner_id: Id | None = None,
+    office_id: Id | None = None,
+    company_id: Id | None = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None, Query(description="updated_at, created_at, id, last_name; '-' for descending")
     ] = None,
@@ -125,7 +125,7 @@ async def create(
 
 @router.get("/{contact_id}", operation_id="getContact", responses=problem_responses(404))
 async def get(
-    contact_id: int, actor: CurrentActor, _: Transaction, response: Response
+    contact_id: Id, actor: CurrentActor, _: Transaction, response: Response
 ) -> ContactOut:
     return await _single(await get_contact(actor, contact_id), response)
 
@@ -136,15 +136,15 @@ async def get(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def update(
-    contact_id: int,
+    contact_id: Id,
     body: ContactUpdate,
     actor: CurrentActor,
     _: Transaction,
     response: Response,
-    version: Annotated[int, Depends(required_version)],
+    version: Version,
     force: bool = False,
 ) -> ContactOut:
     contact = await update_contact(
-        actor, contact_id, body.model_dump(exclude_unset=True), version=version, force=force
+        actor, contact_id, body.model_dump(exclude_unset=True), version=version.number, force=force
     )
     return await _single(contact, response)

@@ -6,14 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Deal, Direction, InteractionKind, StageKind
 from models.ops.deals import create_deal, lose_deal, move_deal_to_stage, update_deal, win_deal
 from models.queries.deals import DealFilters, DealStatus, deal_card, get_deal, list_deals
@@ -35,17 +35,17 @@ class DealFields(Input):
     title: Annotated[str, Field(max_length=300)] = ""
     amount: Amount = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "RUB"
-    contact_id: int | None = None
-    company_id: int | None = None
-    source_id: int | None = None
-    deadline: AwareDatetime | None = None
-    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    source_id: Id | None = None
+    deadline: Moment | None = None
+    owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
 
 
 class DealCreate(DealFields):
     title: Annotated[str, Field(min_length=1, max_length=300)]
-    pipeline_id: int | None = Field(default=None, description="Default: the default pipeline")
-    stage_id: int | None = Field(default=None, description="Default: its first open stage")
+    pipeline_id: Id | None = Field(default=None, description="Default: the default pipeline")
+    stage_id: Id | None = Field(default=None, description="Default: its first open stage")
 
 
 class DealUpdate(DealFields):
@@ -56,15 +56,15 @@ class StageFields(Input):
     """Values the target stage may require (see the stage's `required_fields`)."""
 
     amount: Amount = None
-    contact_id: int | None = None
-    company_id: int | None = None
-    source_id: int | None = None
-    deadline: AwareDatetime | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    source_id: Id | None = None
+    deadline: Moment | None = None
 
 
 class MoveIn(StageFields):
-    stage_id: int
-    loss_reason_id: int | None = None
+    stage_id: Id
+    loss_reason_id: Id | None = None
     loss_comment: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -73,7 +73,7 @@ class WonIn(StageFields):
 
 
 class LostIn(Input):
-    loss_reason_id: int
+    loss_reason_id: Id
     comment: Annotated[str, Field(max_length=2000)] = ""
 
 
@@ -82,16 +82,16 @@ class DealOut(Output):
     title: str
     amount: Decimal | None = Field(description="A decimal string; null when not known yet")
     currency: str
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: Id
+    stage_id: Id
     stage_entered_at: datetime
-    contact_id: int | None
-    company_id: int | None
-    source_id: int | None
-    owner_id: int
-    office_id: int
+    contact_id: Id | None
+    company_id: Id | None
+    source_id: Id | None
+    owner_id: Id
+    office_id: Id
     deadline: datetime | None
-    loss_reason_id: int | None
+    loss_reason_id: Id | None
     loss_comment: str
     closed_at: datetime | None
     last_interaction_at: datetime | None
@@ -111,14 +111,14 @@ class InteractionBrief(Output):
     direction: Direction | None
     outcome: str
     occurred_at: datetime
-    author_id: int
+    author_id: Id
 
 
 class TaskBrief(Output):
     id: int
     title: str
     due_at: datetime | None
-    assignee_id: int
+    assignee_id: Id
 
 
 class StageBrief(Output):
@@ -151,14 +151,14 @@ async def list_(
     actor: CurrentActor,
     _: Transaction,
     q: Annotated[str | None, Query(max_length=200, description="Title prefix")] = None,
-    owner_id: int | None = None,
-    office_id: int | None = None,
-    pipeline_id: int | None = None,
-    stage_id: int | None = None,
-    contact_id: int | None = None,
-    company_id: int | None = None,
+    owner_id: Id | None = None,
+    office_id: Id | None = None,
+    pipeline_id: Id | None = None,
+    stage_id: Id | None = None,
+    contact_id: Id | None = None,
+    company_id: Id | None = None,
     status: DealStatus | None = None,
-    updated_since: AwareDatetime | None = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None,
         Query(description="updated_at, created_at, stage_entered_at, id, title; '-' descending"),
@@ -196,14 +196,12 @@ async def create(
 
 
 @router.get("/{deal_id}", operation_id="getDeal", responses=problem_responses(404))
-async def get(deal_id: int, actor: CurrentActor, _: Transaction, response: Response) -> DealOut:
+async def get(deal_id: Id, actor: CurrentActor, _: Transaction, response: Response) -> DealOut:
     return _single(await get_deal(actor, deal_id), response)
 
 
 @router.get("/{deal_id}/card", operation_id="getDealCard", responses=problem_responses(404))
-async def card(
-    deal_id: int, actor: CurrentActor, _: Transaction, response: Response
-) -> DealCardOut:
+async def card(deal_id: Id, actor: CurrentActor, _: Transaction, response: Response) -> DealCardOut:
     """The deal with its stage, company, contact, latest interactions and open tasks."""
     found = await deal_card(actor, deal_id)
     set_etag(response, found.deal.version)
@@ -223,25 +221,26 @@ async def card(
     )
 
 
-Version = Annotated[int, Depends(required_version)]
 CHANGE_PROBLEMS = problem_responses(404, 412, 422, 428)
 
 
 @router.patch("/{deal_id}", operation_id="updateDeal", responses=CHANGE_PROBLEMS)
 async def update(
-    deal_id: int,
+    deal_id: Id,
     body: DealUpdate,
     actor: CurrentActor,
     _: Transaction,
     response: Response,
     version: Version,
 ) -> DealOut:
-    return _single(await update_deal(actor, deal_id, _values(body), version=version), response)
+    return _single(
+        await update_deal(actor, deal_id, _values(body), version=version.number), response
+    )
 
 
 @router.post("/{deal_id}/move", operation_id="moveDeal", responses=CHANGE_PROBLEMS)
 async def move(
-    deal_id: int,
+    deal_id: Id,
     body: MoveIn,
     actor: CurrentActor,
     _: Transaction,
@@ -257,7 +256,7 @@ async def move(
         actor,
         deal_id,
         stage_id,
-        version=version,
+        version=version.number,
         values=values,
         loss_reason_id=reason,
         loss_comment=comment,
@@ -267,7 +266,7 @@ async def move(
 
 @router.post("/{deal_id}/won", operation_id="winDeal", responses=CHANGE_PROBLEMS)
 async def won(
-    deal_id: int,
+    deal_id: Id,
     body: WonIn,
     actor: CurrentActor,
     _: Transaction,
@@ -275,12 +274,14 @@ async def won(
     version: Version,
 ) -> DealOut:
     """Close as won (the pipeline's won stage); an amount is needed."""
-    return _single(await win_deal(actor, deal_id, version=version, values=_values(body)), response)
+    return _single(
+        await win_deal(actor, deal_id, version=version.number, values=_values(body)), response
+    )
 
 
 @router.post("/{deal_id}/lost", operation_id="loseDeal", responses=CHANGE_PROBLEMS)
 async def lost(
-    deal_id: int,
+    deal_id: Id,
     body: LostIn,
     actor: CurrentActor,
     _: Transaction,
@@ -289,6 +290,10 @@ async def lost(
 ) -> DealOut:
     """Close as lost (the pipeline's lost stage) with a reason."""
     deal = await lose_deal(
-        actor, deal_id, version=version, loss_reason_id=body.loss_reason_id, comment=body.comment
+        actor,
+        deal_id,
+        version=version.number,
+        loss_reason_id=body.loss_reason_id,
+        comment=body.comment,
     )
     return _single(deal, response)

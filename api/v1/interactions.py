@@ -16,7 +16,7 @@ from anyio import to_thread
 from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import AwareDatetime, BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from tortoise.transactions import in_transaction
@@ -24,7 +24,7 @@ from tortoise.transactions import in_transaction
 from api.deps import AppSettings, CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import ContentTooLarge, MiB, problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Moment, Output
 from models.entities import Attachment, Direction, Interaction, InteractionKind
 from models.ops import attachments as files
 from models.ops.attachments import (
@@ -54,11 +54,11 @@ class InteractionCreate(Input):
     kind: InteractionKind
     direction: Direction | None = None
     outcome: Annotated[str, Field(max_length=5000)] = ""
-    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now")
+    occurred_at: Moment | None = Field(default=None, description="Default: now")
     duration_seconds: Annotated[int | None, Field(ge=0, le=86400)] = None
-    deal_id: int | None = None
-    contact_id: int | None = Field(default=None, description="A deal, contact or company is needed")
-    company_id: int | None = None
+    deal_id: Id | None = None
+    contact_id: Id | None = Field(default=None, description="A deal, contact or company is needed")
+    company_id: Id | None = None
     latitude: Annotated[float | None, Field(ge=-90, le=90)] = None
     longitude: Annotated[float | None, Field(ge=-180, le=180)] = None
 
@@ -79,12 +79,12 @@ class InteractionOut(Output):
     outcome: str
     occurred_at: datetime
     duration_seconds: int | None
-    deal_id: int | None
-    contact_id: int | None
-    company_id: int | None
-    stage_id: int | None = Field(description="The deal's stage when it was logged")
-    author_id: int
-    office_id: int
+    deal_id: Id | None
+    contact_id: Id | None
+    company_id: Id | None
+    stage_id: Id | None = Field(description="The deal's stage when it was logged")
+    author_id: Id
+    office_id: Id
     latitude: float | None
     longitude: float | None
     created_at: datetime
@@ -304,13 +304,13 @@ async def _json_body(request: Request) -> InteractionCreate:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    deal_id: int | None = None,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    author_id: int | None = None,
+    deal_id: Id | None = None,
+    contact_id: Id | None = None,
+    company_id: Id | None = None,
+    author_id: Id | None = None,
     kind: InteractionKind | None = None,
-    occurred_after: AwareDatetime | None = None,
-    occurred_before: AwareDatetime | None = None,
+    occurred_after: Moment | None = None,
+    occurred_before: Moment | None = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[InteractionOut]:
@@ -359,7 +359,7 @@ async def create(
 
 
 @router.get("/{interaction_id}", operation_id="getInteraction", responses=problem_responses(404))
-async def get(interaction_id: int, actor: CurrentActor, _: Transaction) -> InteractionOut:
+async def get(interaction_id: Id, actor: CurrentActor, _: Transaction) -> InteractionOut:
     interaction = await get_interaction(actor, interaction_id)
     found = await attachments_of([interaction.id])
     return interaction_out(interaction, found[interaction.id])
@@ -380,7 +380,7 @@ async def get(interaction_id: int, actor: CurrentActor, _: Transaction) -> Inter
     },
 )
 async def download(
-    interaction_id: int, attachment_id: int, actor: CurrentActor, settings: AppSettings
+    interaction_id: Id, attachment_id: Id, actor: CurrentActor, settings: AppSettings
 ) -> FileResponse:
     # A short transaction of its own: the file is sent after it ends, never inside it.
     async with in_transaction():

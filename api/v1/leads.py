@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Lead, LeadStatus
 from models.ops.leads import convert_lead, create_lead, reject_lead, update_lead
 from models.queries.leads import LeadFilters, get_lead, list_leads
@@ -32,9 +32,9 @@ class LeadFields(Input):
     email: Annotated[str, Field(max_length=254)] | None = None
     inn: Annotated[str, Field(max_length=12)] | None = None
     notes: Annotated[str, Field(max_length=10000)] = ""
-    deadline: AwareDatetime | None = None
-    source_id: int | None = None
-    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    deadline: Moment | None = None
+    source_id: Id | None = None
+    owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
 
 
 class LeadCreate(LeadFields):
@@ -48,10 +48,10 @@ class LeadUpdate(LeadFields):
 
 
 class ConvertIn(Input):
-    contact_id: int | None = Field(default=None, description="Link this contact, not a new one")
-    company_id: int | None = Field(default=None, description="Link this company, not a new one")
+    contact_id: Id | None = Field(default=None, description="Link this contact, not a new one")
+    company_id: Id | None = Field(default=None, description="Link this company, not a new one")
     create_deal: bool = True
-    pipeline_id: int | None = Field(default=None, description="Default: the default pipeline")
+    pipeline_id: Id | None = Field(default=None, description="Default: the default pipeline")
     force: bool = Field(default=False, description="Create the contact/company despite duplicates")
 
 
@@ -66,13 +66,13 @@ class LeadOut(Output):
     notes: str
     status: LeadStatus
     deadline: datetime | None
-    source_id: int | None
-    owner_id: int
-    office_id: int
+    source_id: Id | None
+    owner_id: Id
+    office_id: Id
     converted_at: datetime | None
-    converted_contact_id: int | None
-    converted_company_id: int | None
-    converted_deal_id: int | None
+    converted_contact_id: Id | None
+    converted_company_id: Id | None
+    converted_deal_id: Id | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -88,10 +88,10 @@ async def list_(
     actor: CurrentActor,
     _: Transaction,
     q: Annotated[str | None, Query(max_length=200, description="Title prefix")] = None,
-    owner_id: int | None = None,
-    office_id: int | None = None,
+    owner_id: Id | None = None,
+    office_id: Id | None = None,
     status: LeadStatus | None = None,
-    updated_since: AwareDatetime | None = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None, Query(description="updated_at, created_at, id, title; '-' descending")
     ] = None,
@@ -118,18 +118,15 @@ async def create(
 
 
 @router.get("/{lead_id}", operation_id="getLead", responses=problem_responses(404))
-async def get(lead_id: int, actor: CurrentActor, _: Transaction, response: Response) -> LeadOut:
+async def get(lead_id: Id, actor: CurrentActor, _: Transaction, response: Response) -> LeadOut:
     return _single(await get_lead(actor, lead_id), response)
-
-
-Version = Annotated[int, Depends(required_version)]
 
 
 @router.patch(
     "/{lead_id}", operation_id="updateLead", responses=problem_responses(404, 412, 422, 428)
 )
 async def update(
-    lead_id: int,
+    lead_id: Id,
     body: LeadUpdate,
     actor: CurrentActor,
     _: Transaction,
@@ -137,7 +134,7 @@ async def update(
     version: Version,
 ) -> LeadOut:
     values = body.model_dump(exclude_unset=True)
-    return _single(await update_lead(actor, lead_id, values, version=version), response)
+    return _single(await update_lead(actor, lead_id, values, version=version.number), response)
 
 
 @router.post(
@@ -146,7 +143,7 @@ async def update(
     responses=problem_responses(404, 409, 412, 422, 428),
 )
 async def convert(
-    lead_id: int,
+    lead_id: Id,
     body: ConvertIn,
     actor: CurrentActor,
     _: Transaction,
@@ -162,7 +159,7 @@ async def convert(
     lead = await convert_lead(
         actor,
         lead_id,
-        version=version,
+        version=version.number,
         contact_id=body.contact_id,
         company_id=body.company_id,
         create_deal_too=body.create_deal,
@@ -178,7 +175,7 @@ async def convert(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def reject(
-    lead_id: int, actor: CurrentActor, _: Transaction, response: Response, version: Version
+    lead_id: Id, actor: CurrentActor, _: Transaction, response: Response, version: Version
 ) -> LeadOut:
     """Close the lead without converting it."""
-    return _single(await reject_lead(actor, lead_id, version=version), response)
+    return _single(await reject_lead(actor, lead_id, version=version.number), response)

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from api.deps import AppSettings, CurrentActor, Transaction
 from api.problems import problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Moment, Output
 from models.entities import Role
 from models.ops.access_tokens import (
     create_personal_token,
@@ -44,7 +44,7 @@ class MeOut(Output):
 
 class TokenIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    expires_at: AwareDatetime | None = None
+    expires_at: Moment | None = None
 
 
 class TokenOut(Output):
@@ -113,7 +113,7 @@ async def create_token(body: TokenIn, actor: CurrentActor, _: Transaction) -> Ne
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(404),
 )
-async def revoke_token(token_id: int, actor: CurrentActor, _: Transaction) -> None:
+async def revoke_token(token_id: Id, actor: CurrentActor, _: Transaction) -> None:
     await revoke_personal_token(actor, token_id)
 
 
@@ -139,7 +139,7 @@ async def add_device(body: DeviceIn, actor: CurrentActor, _: Transaction) -> Dev
     status_code=status.HTTP_204_NO_CONTENT,
     responses=problem_responses(404),
 )
-async def remove_device(device_id: int, actor: CurrentActor, _: Transaction) -> None:
+async def remove_device(device_id: Id, actor: CurrentActor, _: Transaction) -> None:
     await unregister_device(actor, device_id)
 
 
@@ -153,7 +153,7 @@ class TelegramLinkOut(Output):
     "/telegram-link",
     operation_id="createTelegramLink",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(503),
+    responses=problem_responses(409),
 )
 async def telegram_link(
     actor: CurrentActor, _: Transaction, settings: AppSettings
@@ -168,20 +168,20 @@ class TodayTask(Output):
     title: str
     due_at: datetime | None
     remind_at: datetime | None
-    deal_id: int | None
-    contact_id: int | None
-    company_id: int | None
+    deal_id: Id | None
+    contact_id: Id | None
+    company_id: Id | None
     version: int
 
 
 class TodayDeal(Output):
     id: int
     title: str
-    stage_id: int
+    stage_id: Id
     stage_entered_at: datetime
     last_interaction_at: datetime | None
-    contact_id: int | None
-    company_id: int | None
+    contact_id: Id | None
+    company_id: Id | None
     version: int
 
 

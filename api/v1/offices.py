@@ -10,7 +10,7 @@ from pydantic import Field
 from api.deps import CurrentActor, Transaction
 from api.pagination import PageOut
 from api.problems import problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Output
 from models.entities import OfficeKind
 from models.ops.org import create_office, get_office, update_office
 from models.queries.org import list_offices
@@ -24,7 +24,7 @@ TimeZone = Annotated[str, Field(max_length=64, description="IANA name", examples
 class OfficeCreate(Input):
     name: Name
     kind: OfficeKind = OfficeKind.BRANCH
-    parent_id: int | None = Field(default=None, description="Null for a top-level office")
+    parent_id: Id | None = Field(default=None, description="Null for a top-level office")
     timezone: TimeZone = "Europe/Moscow"
 
 
@@ -33,7 +33,7 @@ class OfficeUpdate(Input):
 
     name: Name | None = None
     kind: OfficeKind | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     timezone: TimeZone | None = None
 
 
@@ -41,7 +41,7 @@ class OfficeOut(Output):
     id: int
     name: str
     kind: OfficeKind
-    parent_id: int | None
+    parent_id: Id | None
     timezone: str
 
 
@@ -58,7 +58,7 @@ async def list_(actor: CurrentActor, _: Transaction) -> PageOut[OfficeOut]:
 
 
 @router.get("/{office_id}", operation_id="getOffice", responses=problem_responses(404))
-async def get(office_id: int, actor: CurrentActor, _: Transaction) -> OfficeOut:
+async def get(office_id: Id, actor: CurrentActor, _: Transaction) -> OfficeOut:
     return OfficeOut.model_validate(await get_office(actor, office_id))
 
 
@@ -81,7 +81,7 @@ async def create(
     "/{office_id}", operation_id="updateOffice", responses=problem_responses(403, 404, 422)
 )
 async def update(
-    office_id: int, body: OfficeUpdate, actor: CurrentActor, _: Transaction
+    office_id: Id, body: OfficeUpdate, actor: CurrentActor, _: Transaction
 ) -> OfficeOut:
     """Admins only. `name`, `kind` and `timezone` cannot be null; `parent_id: null` makes the
     office top-level."""

@@ -6,14 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Order, OrderStatus
 from models.ops.orders import change_order_status, create_order
 from models.queries.orders import OrderFilters, get_order, list_orders, status_history
@@ -35,10 +35,10 @@ class OrderCreate(Input):
     number: Annotated[str, Field(min_length=1, max_length=64, description="Unique")]
     amount: Amount = None
     currency: Annotated[str, Field(min_length=3, max_length=3)] = "RUB"
-    contact_id: int | None = None
-    company_id: int | None = None
-    deal_id: int | None = None
-    owner_id: int | None = Field(default=None, description="Heads and admins may assign others")
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    deal_id: Id | None = None
+    owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
 
 
 class OrderStatusIn(Input):
@@ -52,11 +52,11 @@ class OrderOut(Output):
     amount: Decimal | None = Field(description="A decimal string; null when not known")
     currency: str
     status: OrderStatus
-    contact_id: int | None
-    company_id: int | None
-    deal_id: int | None
-    owner_id: int
-    office_id: int
+    contact_id: Id | None
+    company_id: Id | None
+    deal_id: Id | None
+    owner_id: Id
+    office_id: Id
     version: int
     created_at: datetime
     updated_at: datetime
@@ -67,7 +67,7 @@ class OrderStatusChangeOut(Output):
     status: OrderStatus
     changed_at: datetime
     comment: str
-    by_id: int | None
+    by_id: Id | None
 
 
 class OrderDetailOut(OrderOut):
@@ -84,12 +84,12 @@ async def _single(order: Order, response: Response) -> OrderDetailOut:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    deal_id: int | None = None,
-    owner_id: int | None = None,
+    contact_id: Id | None = None,
+    company_id: Id | None = None,
+    deal_id: Id | None = None,
+    owner_id: Id | None = None,
     status: OrderStatus | None = None,
-    updated_since: AwareDatetime | None = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None, Query(description="updated_at, created_at, id, number; '-' for descending")
     ] = None,
@@ -117,7 +117,7 @@ async def create(
 
 @router.get("/{order_id}", operation_id="getOrder", responses=problem_responses(404))
 async def get(
-    order_id: int, actor: CurrentActor, _: Transaction, response: Response
+    order_id: Id, actor: CurrentActor, _: Transaction, response: Response
 ) -> OrderDetailOut:
     """The order with its status history."""
     return await _single(await get_order(actor, order_id), response)
@@ -129,15 +129,15 @@ async def get(
     responses=problem_responses(404, 412, 422, 428),
 )
 async def change_status(
-    order_id: int,
+    order_id: Id,
     body: OrderStatusIn,
     actor: CurrentActor,
     _: Transaction,
     response: Response,
-    version: Annotated[int, Depends(required_version)],
+    version: Version,
 ) -> OrderDetailOut:
     """Move the order to another status; 422 names the statuses allowed from the current one."""
     order = await change_order_status(
-        actor, order_id, body.status, version=version, comment=body.comment
+        actor, order_id, body.status, version=version.number, comment=body.comment
     )
     return await _single(order, response)

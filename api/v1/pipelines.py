@@ -15,7 +15,7 @@ from pydantic import Field
 from api.deps import CurrentActor, Transaction
 from api.pagination import PageOut
 from api.problems import problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Output
 from models.entities import StageKind
 from models.ops.pipelines import create_pipeline, create_stage, update_pipeline, update_stage
 from models.queries.pipelines import PipelineStages, list_pipelines, pipeline_with_stages
@@ -76,7 +76,7 @@ class PipelineUpdate(PipelineFields):
 
 class StageOut(Output):
     id: int
-    pipeline_id: int
+    pipeline_id: Id
     name: str
     position: int
     kind: StageKind
@@ -88,7 +88,7 @@ class StageOut(Output):
 class PipelineOut(Output):
     id: int
     name: str
-    office_id: int | None
+    office_id: Id | None
     is_default: bool
     position: int
     stale_after_days: int | None
@@ -123,7 +123,7 @@ async def list_(actor: CurrentActor, _: Transaction) -> PageOut[PipelineOut]:
 @router.get(
     "/pipelines/{pipeline_id}", operation_id="getPipeline", responses=problem_responses(404)
 )
-async def get(pipeline_id: int, actor: CurrentActor, _: Transaction) -> PipelineOut:
+async def get(pipeline_id: Id, actor: CurrentActor, _: Transaction) -> PipelineOut:
     return _out(await pipeline_with_stages(pipeline_id))
 
 
@@ -151,7 +151,7 @@ async def create(
     responses=problem_responses(403, 404, 422),
 )
 async def update(
-    pipeline_id: int, body: PipelineUpdate, actor: CurrentActor, _: Transaction
+    pipeline_id: Id, body: PipelineUpdate, actor: CurrentActor, _: Transaction
 ) -> PipelineOut:
     """Admins only. To change the default, make another pipeline the default."""
     values = body.model_dump(exclude_unset=True)
@@ -166,7 +166,7 @@ async def update(
     responses=problem_responses(403, 404, 422),
 )
 async def add_stage(
-    pipeline_id: int, body: StageCreate, actor: CurrentActor, _: Transaction
+    pipeline_id: Id, body: StageCreate, actor: CurrentActor, _: Transaction
 ) -> StageOut:
     """Admins only. A second won or lost stage is refused."""
     values = _values(body, nullable=frozenset({"planned_days"}))
@@ -177,7 +177,7 @@ async def add_stage(
     "/stages/{stage_id}", operation_id="updateStage", responses=problem_responses(403, 404, 422)
 )
 async def change_stage(
-    stage_id: int, body: StageUpdate, actor: CurrentActor, _: Transaction
+    stage_id: Id, body: StageUpdate, actor: CurrentActor, _: Transaction
 ) -> StageOut:
     """Admins only. The kind of a stage holding deals cannot change, nor may the pipeline lose its
     last open stage."""

@@ -14,7 +14,7 @@ from pydantic import Field
 from api.deps import CurrentActor, Transaction
 from api.pagination import PageOut
 from api.problems import problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Output
 from models.entities import LossReason, Segment, Source
 from models.ops.reference import create_reference, list_reference, update_reference
 
@@ -106,7 +106,7 @@ async def create_loss_reason(
     responses=UPDATE_PROBLEMS,
 )
 async def update_loss_reason(
-    loss_reason_id: int, body: LossReasonUpdate, actor: CurrentActor, _: Transaction
+    loss_reason_id: Id, body: LossReasonUpdate, actor: CurrentActor, _: Transaction
 ) -> LossReasonOut:
     """Admins only."""
     values = body.model_dump(exclude_unset=True)
@@ -138,7 +138,7 @@ async def create_source(
 
 @router.patch("/sources/{source_id}", operation_id="updateSource", responses=UPDATE_PROBLEMS)
 async def update_source(
-    source_id: int, body: SourceUpdate, actor: CurrentActor, _: Transaction
+    source_id: Id, body: SourceUpdate, actor: CurrentActor, _: Transaction
 ) -> SourceOut:
     """Admins only."""
     values = body.model_dump(exclude_unset=True)
@@ -166,7 +166,7 @@ async def create_segment(
 
 @router.patch("/segments/{segment_id}", operation_id="updateSegment", responses=UPDATE_PROBLEMS)
 async def update_segment(
-    segment_id: int, body: SegmentUpdate, actor: CurrentActor, _: Transaction
+    segment_id: Id, body: SegmentUpdate, actor: CurrentActor, _: Transaction
 ) -> SegmentOut:
     """Admins only."""
     values = body.model_dump(exclude_unset=True)

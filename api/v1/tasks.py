@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
-from pydantic import AwareDatetime, Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
-from api.versions import required_version, set_etag
+from api.schemas import Id, Input, Moment, Output
+from api.versions import Version, set_etag
 from models.entities import Task, TaskStatus
 from models.ops.tasks import cancel_task, complete_task, create_task, snooze_task, update_task
 from models.queries.tasks import TaskFilters, get_task, list_tasks
@@ -24,15 +24,15 @@ Title = Annotated[str, Field(min_length=1, max_length=300)]
 
 class TaskFields(Input):
     description: Annotated[str, Field(max_length=10000)] = ""
-    due_at: AwareDatetime | None = None
-    remind_at: AwareDatetime | None = None
-    assignee_id: int | None = Field(
+    due_at: Moment | None = None
+    remind_at: Moment | None = None
+    assignee_id: Id | None = Field(
         default=None, description="Default: you. Heads and admins may assign others"
     )
-    deal_id: int | None = None
-    contact_id: int | None = None
-    company_id: int | None = None
-    lead_id: int | None = None
+    deal_id: Id | None = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    lead_id: Id | None = None
 
 
 class TaskCreate(TaskFields):
@@ -46,7 +46,7 @@ class TaskUpdate(TaskFields):
 
 
 class SnoozeIn(Input):
-    until: AwareDatetime = Field(description="The task is due and reminds again at this time")
+    until: Moment = Field(description="The task is due and reminds again at this time")
 
 
 class TaskOut(Output):
@@ -57,13 +57,13 @@ class TaskOut(Output):
     due_at: datetime | None
     remind_at: datetime | None
     completed_at: datetime | None = Field(description="When it was completed or cancelled")
-    assignee_id: int
-    author_id: int | None
-    office_id: int
-    deal_id: int | None
-    contact_id: int | None
-    company_id: int | None
-    lead_id: int | None
+    assignee_id: Id
+    author_id: Id | None
+    office_id: Id
+    deal_id: Id | None
+    contact_id: Id | None
+    company_id: Id | None
+    lead_id: Id | None
     version: int
     created_at: datetime
     updated_at: datetime
@@ -82,18 +82,14 @@ def _values(body: Input) -> dict[str, Any]:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    assignee_id: int | None = None,
+    assignee_id: Id | None = None,
     status: TaskStatus | None = None,
-    deal_id: int | None = None,
-    contact_id: int | None = None,
-    company_id: int | None = None,
-    due_before: Annotated[
-        AwareDatetime | None, Query(description="Due strictly before this time")
-    ] = None,
-    due_after: Annotated[
-        AwareDatetime | None, Query(description="Due at or after this time")
-    ] = None,
-    updated_since: AwareDatetime | None = None,
+    deal_id: Id | None = None,
+    contact_id: Id | None = None,
+    company_id: Id | None = None,
+    due_before: Annotated[Moment | None, Query(description="Due strictly before this time")] = None,
+    due_after: Annotated[Moment | None, Query(description="Due at or after this time")] = None,
+    updated_since: Moment | None = None,
     sort: Annotated[
         str | None,
         Query(
@@ -133,45 +129,46 @@ async def create(
 
 
 @router.get("/{task_id}", operation_id="getTask", responses=problem_responses(404))
-async def get(task_id: int, actor: CurrentActor, _: Transaction, response: Response) -> TaskOut:
+async def get(task_id: Id, actor: CurrentActor, _: Transaction, response: Response) -> TaskOut:
     return _single(await get_task(actor, task_id), response)
 
 
-Version = Annotated[int, Depends(required_version)]
 CHANGE_PROBLEMS = problem_responses(404, 412, 422, 428)
 
 
 @router.patch("/{task_id}", operation_id="updateTask", responses=CHANGE_PROBLEMS)
 async def update(
-    task_id: int,
+    task_id: Id,
     body: TaskUpdate,
     actor: CurrentActor,
     _: Transaction,
     response: Response,
     version: Version,
 ) -> TaskOut:
-    return _single(await update_task(actor, task_id, _values(body), version=version), response)
+    return _single(
+        await update_task(actor, task_id, _values(body), version=version.number), response
+    )
 
 
 @router.post("/{task_id}/complete", operation_id="completeTask", responses=CHANGE_PROBLEMS)
 async def complete(
-    task_id: int, actor: CurrentActor, _: Transaction, response: Response, version: Version
+    task_id: Id, actor: CurrentActor, _: Transaction, response: Response, version: Version
 ) -> TaskOut:
     """Mark an open task done; a closed task is refused with 422."""
-    return _single(await complete_task(actor, task_id, version=version), response)
+    return _single(await complete_task(actor, task_id, version=version.number), response)
 
 
 @router.post("/{task_id}/cancel", operation_id="cancelTask", responses=CHANGE_PROBLEMS)
 async def cancel(
-    task_id: int, actor: CurrentActor, _: Transaction, response: Response, version: Version
+    task_id: Id, actor: CurrentActor, _: Transaction, response: Response, version: Version
 ) -> TaskOut:
     """Cancel an open task; a closed task is refused with 422."""
-    return _single(await cancel_task(actor, task_id, version=version), response)
+    return _single(await cancel_task(actor, task_id, version=version.number), response)
 
 
 @router.post("/{task_id}/snooze", operation_id="snoozeTask", responses=CHANGE_PROBLEMS)
 async def snooze(
-    task_id: int,
+    task_id: Id,
     body: SnoozeIn,
     actor: CurrentActor,
     _: Transaction,
@@ -179,4 +176,4 @@ async def snooze(
     version: Version,
 ) -> TaskOut:
     """Put an open task off: it is due and reminds again at `until`, which must be in the future."""
-    return _single(await snooze_task(actor, task_id, body.until, version=version), response)
+    return _single(await snooze_task(actor, task_id, body.until, version=version.number), response)

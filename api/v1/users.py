@@ -10,7 +10,7 @@ from pydantic import Field
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
 from api.problems import problem_responses
-from api.schemas import Input, Output
+from api.schemas import Id, Input, Output
 from models.entities import Role, User
 from models.ops.org import create_user, get_user, set_user_active, update_user
 from models.passwords import MIN_LENGTH
@@ -27,7 +27,7 @@ TimeZone = Annotated[str, Field(max_length=64, description="IANA name; null: the
 class UserCreate(Input):
     email: Annotated[str, Field(min_length=1, max_length=254)]
     full_name: FullName
-    office_id: int
+    office_id: Id
     role: Role = Field(default=Role.MANAGER, description="Heads may create managers only")
     password: Annotated[str | None, Field(min_length=MIN_LENGTH, max_length=200)] = Field(
         default=None, description="Without one the user cannot sign in with a password"
@@ -41,7 +41,7 @@ class UserUpdate(Input):
 
     full_name: FullName | None = None
     role: Role | None = None
-    office_id: int | None = None
+    office_id: Id | None = None
     language: Language | None = None
     phone: Phone | None = Field(default=None, description="Null removes it")
     timezone: TimeZone | None = Field(default=None, description="Null: the office's")
@@ -53,7 +53,7 @@ class UserOut(Output):
     phone: str | None
     full_name: str
     role: Role
-    office_id: int
+    office_id: Id
     language: str
     timezone: str | None
     is_active: bool
@@ -67,7 +67,7 @@ def _out(user: User) -> UserOut:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    office_id: int | None = None,
+    office_id: Id | None = None,
     role: Role | None = None,
     active: bool | None = None,
     sort: Annotated[
@@ -85,7 +85,7 @@ async def list_(
 
 
 @router.get("/{user_id}", operation_id="getUser", responses=problem_responses(404))
-async def get(user_id: int, actor: CurrentActor, _: Transaction) -> UserOut:
+async def get(user_id: Id, actor: CurrentActor, _: Transaction) -> UserOut:
     return _out(await get_user(actor, user_id))
 
 
@@ -105,7 +105,7 @@ async def create(
 
 
 @router.patch("/{user_id}", operation_id="updateUser", responses=problem_responses(403, 404, 422))
-async def update(user_id: int, body: UserUpdate, actor: CurrentActor, _: Transaction) -> UserOut:
+async def update(user_id: Id, body: UserUpdate, actor: CurrentActor, _: Transaction) -> UserOut:
     """Admins only. The last active admin cannot lose the role."""
     return _out(await update_user(actor, user_id, body.model_dump(exclude_unset=True)))
 
@@ -115,7 +115,7 @@ async def update(user_id: int, body: UserUpdate, actor: CurrentActor, _: Transac
     operation_id="deactivateUser",
     responses=problem_responses(403, 404),
 )
-async def deactivate(user_id: int, actor: CurrentActor, _: Transaction) -> UserOut:
+async def deactivate(user_id: Id, actor: CurrentActor, _: Transaction) -> UserOut:
     """Admins only. Ends every sign-in of the user (sessions and personal tokens) at once."""
     return _out(await set_user_active(actor, user_id, False))
 
@@ -123,6 +123,6 @@ async def deactivate(user_id: int, actor: CurrentActor, _: Transaction) -> UserO
 @router.post(
     "/{user_id}/activate", operation_id="activateUser", responses=problem_responses(403, 404)
 )
-async def activate(user_id: int, actor: CurrentActor, _: Transaction) -> UserOut:
+async def activate(user_id: Id, actor: CurrentActor, _: Transaction) -> UserOut:
     """Admins only. The user signs in again with their password."""
     return _out(await set_user_active(actor, user_id, True))

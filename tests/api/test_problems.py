@@ -18,6 +18,8 @@ from models.errors import (
     ValidationFailed,
 )
 from models.text import Text
+from tests.api.v1.conftest import PASSWORD, headers_for
+from tests.factories import make_user
 
 
 class Payload(BaseModel):
@@ -109,3 +111,31 @@ async def test_request_validation_names_each_field(
     assert response.headers["content-type"] == "application/problem+json"
     fields = {e["field"]: e["code"] for e in response.json()["errors"]}
     assert fields == {"name": "missing", "count": "int_parsing", "extra": "extra_forbidden"}
+
+
+async def test_json_types_are_taken_as_declared(client: httpx.AsyncClient) -> None:
+    headers = await headers_for(client, await make_user(password=PASSWORD))
+    for body, field in (
+        ({"first_name": "Иван", "birthday": 0}, "birthday"),
+        ({"first_name": "Иван", "company_id": True}, "company_id"),
+    ):
+        response = await client.post("/v1/contacts", json=body, headers=headers)
+        assert response.status_code == 422, body
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+        assert response.json()["errors"][0]["code"] == "wrong_json_type"
+
+
+async def test_unknown_query_parameters_are_refused(client: httpx.AsyncClient) -> None:
+    headers = await headers_for(client, await make_user(password=PASSWORD))
+    response = await client.get("/v1/contacts", params={"ownr_id": 5}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "ownr_id",
+            "code": "unknown_parameter",
+            "message": "Неизвестный параметр запроса.",
+        }
+    ]
+    assert (
+        await client.get("/v1/contacts", params={"limit": 5}, headers=headers)
+    ).status_code == 200

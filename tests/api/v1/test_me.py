@@ -96,7 +96,7 @@ async def test_telegram_link_needs_a_configured_bot(
 ) -> None:
     headers = await _headers(client, user)
     off = await client.post("/v1/me/telegram-link", headers={**headers, "Accept-Language": "en"})
-    assert off.status_code == 503
+    assert off.status_code == 409
     assert "VORONKA_TELEGRAM_BOT_USERNAME" in off.json()["detail"]
     app.state.settings = app.state.settings.model_copy(
         update={"telegram_bot_username": "voronka_bot"}
