@@ -34,13 +34,7 @@ FIELDS = {
 
 async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
     f.reject_unknown(values, FIELDS, errors)
-    columns: dict[str, Any] = {}
-    for name, limit in _TEXT_LIMITS.items():
-        text = f.text_field(values, name, limit, errors)
-        if text is not None:
-            columns[name] = text
-    if "name" in columns and not columns["name"] and not errors.has("name"):
-        errors.add("name", "required", f.REQUIRED)
+    columns = f.text_columns(values, _TEXT_LIMITS, errors, required=("name",))
     if "notes" in values:
         columns["notes"] = str(values["notes"] or "")
     inn, kpp, ogrn = check_requisites(

@@ -46,11 +46,7 @@ class _Cleaned:
 
 async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -> _Cleaned:
     f.reject_unknown(values, FIELDS, errors)
-    cleaned = _Cleaned()
-    for name, limit in _TEXT_LIMITS.items():
-        text = f.text_field(values, name, limit, errors)
-        if text is not None:
-            cleaned.columns[name] = text
+    cleaned = _Cleaned(columns=f.text_columns(values, _TEXT_LIMITS, errors))
     if "notes" in values:
         cleaned.columns["notes"] = str(values["notes"] or "")
     if "birthday" in values:

@@ -57,12 +57,7 @@ async def _clean(
     actor: Actor, values: Mapping[str, Any], errors: FieldErrors, currency: str
 ) -> dict[str, Any]:
     """Column values for the deal fields present in `values`."""
-    columns: dict[str, Any] = {}
-    title = f.text_field(values, "title", 300, errors)
-    if title is not None:
-        if not title and not errors.has("title"):
-            errors.add("title", "required", f.REQUIRED)
-        columns["title"] = title
+    columns = f.text_columns(values, {"title": 300}, errors, required=("title",))
     if "currency" in values:
         currency = str(values["currency"] or "").upper()
         columns["currency"] = currency

@@ -41,6 +41,25 @@ def text_field(
     return text
 
 
+def text_columns(
+    values: Mapping[str, Any],
+    limits: Mapping[str, int],
+    errors: FieldErrors,
+    required: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The stripped texts of the fields in `limits` that `values` carries; a field named in
+    `required` that is present but blank is reported once."""
+    columns: dict[str, Any] = {}
+    for name, limit in limits.items():
+        text = text_field(values, name, limit, errors)
+        if text is None:
+            continue
+        if not text and name in required and not errors.has(name):
+            errors.add(name, "required", REQUIRED)
+        columns[name] = text
+    return columns
+
+
 def phone_field(raw: str | None, name: str, errors: FieldErrors) -> str | None:
     if raw is None or not str(raw).strip():
         return None

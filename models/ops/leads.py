@@ -43,13 +43,7 @@ _NOTHING_TO_CREATE = Text(
 
 async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
     f.reject_unknown(values, FIELDS, errors)
-    columns: dict[str, Any] = {}
-    for name, limit in _TEXT_LIMITS.items():
-        text = f.text_field(values, name, limit, errors)
-        if text is not None:
-            columns[name] = text
-    if "title" in columns and not columns["title"] and not errors.has("title"):
-        errors.add("title", "required", f.REQUIRED)
+    columns = f.text_columns(values, _TEXT_LIMITS, errors, required=("title",))
     if "notes" in values:
         columns["notes"] = str(values["notes"] or "")
     if "phone" in values:

@@ -186,12 +186,7 @@ async def update_office(actor: Actor, office_id: int, values: Mapping[str, Any])
     office = await get_office(actor, office_id)
     errors = FieldErrors()
     f.reject_unknown(values, OFFICE_FIELDS, errors)
-    columns: dict[str, Any] = {}
-    name = f.text_field(values, "name", 200, errors)
-    if name is not None:
-        if not name and not errors.has("name"):
-            errors.add("name", "required", f.REQUIRED)
-        columns["name"] = name
+    columns = f.text_columns(values, {"name": 200}, errors, required=("name",))
     if "kind" in values:
         try:
             columns["kind"] = OfficeKind(values["kind"])
@@ -243,12 +238,7 @@ async def update_user(actor: Actor, user_id: int, values: Mapping[str, Any]) -> 
     user = await get_user(actor, user_id)
     errors = FieldErrors()
     f.reject_unknown(values, USER_FIELDS, errors)
-    columns: dict[str, Any] = {}
-    full_name = f.text_field(values, "full_name", 200, errors)
-    if full_name is not None:
-        if not full_name and not errors.has("full_name"):
-            errors.add("full_name", "required", f.REQUIRED)
-        columns["full_name"] = full_name
+    columns = f.text_columns(values, {"full_name": 200}, errors, required=("full_name",))
     if "phone" in values:
         phone = f.phone_field(values["phone"], "phone", errors)
         if phone and await User.filter(phone=phone).exclude(id=user.id).exists():

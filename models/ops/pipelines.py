@@ -87,12 +87,7 @@ def _required_fields(raw: object, errors: FieldErrors) -> list[str]:
 def _clean_stage(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
     """Column values for the stage fields present in `values`."""
     f.reject_unknown(values, STAGE_FIELDS, errors)
-    columns: dict[str, Any] = {}
-    name = f.text_field(values, "name", 200, errors)
-    if name is not None:
-        if not name and not errors.has("name"):
-            errors.add("name", "required", f.REQUIRED)
-        columns["name"] = name
+    columns = f.text_columns(values, {"name": 200}, errors, required=("name",))
     if "kind" in values:
         try:
             columns["kind"] = StageKind(values["kind"])

@@ -42,12 +42,7 @@ _IN_PAST = Text("Время должно быть в будущем.", "The time
 
 async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
     f.reject_unknown(values, FIELDS, errors)
-    columns: dict[str, Any] = {}
-    title = f.text_field(values, "title", 300, errors)
-    if title is not None:
-        if not title and not errors.has("title"):
-            errors.add("title", "required", f.REQUIRED)
-        columns["title"] = title
+    columns = f.text_columns(values, {"title": 300}, errors, required=("title",))
     if "description" in values:
         columns["description"] = str(values["description"] or "")
     for name in ("due_at", "remind_at"):
