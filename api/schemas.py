@@ -32,6 +32,9 @@ class Input(BaseModel):
             field = cls.model_fields.get(name)
             if field is None or value is None:
                 continue
+            if _has_nul(value):
+                # PostgreSQL cannot store U+0000 in text: refuse it here, not with a 500 there.
+                raise _wrong_json_type(name, "text must not contain the NUL character")
             expected = _plain_types(field.annotation)
             if isinstance(value, bool) and bool not in expected:
                 raise _wrong_json_type(name, "a boolean is not accepted here")
@@ -43,6 +46,16 @@ class Input(BaseModel):
 
 
 WRONG_JSON_TYPE = "wrong_json_type"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(item) for item in value.values())
+    return False
 
 
 def _wrong_json_type(field: str, message: str) -> PydanticCustomError:

@@ -150,7 +150,9 @@ def _values(body: Input) -> dict[str, Any]:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    q: Annotated[str | None, Query(max_length=200, description="Title prefix")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words of the title (prefixes)")
+    ] = None,
     owner_id: Id | None = None,
     office_id: Id | None = None,
     pipeline_id: Id | None = None,

@@ -87,7 +87,13 @@ def _single(lead: Lead, response: Response) -> LeadOut:
 async def list_(
     actor: CurrentActor,
     _: Transaction,
-    q: Annotated[str | None, Query(max_length=200, description="Title prefix")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words of the title, person, company, phone, email or INN (prefixes)",
+        ),
+    ] = None,
     owner_id: Id | None = None,
     office_id: Id | None = None,
     status: LeadStatus | None = None,

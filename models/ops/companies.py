@@ -36,7 +36,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     f.reject_unknown(values, FIELDS, errors)
     columns = f.text_columns(values, _TEXT_LIMITS, errors, required=("name",))
     if "notes" in values:
-        columns["notes"] = str(values["notes"] or "")
+        columns["notes"] = f.text_field(values, "notes", f.LONG_TEXT, errors)
     inn, kpp, ogrn = check_requisites(
         values.get("inn"), values.get("kpp"), values.get("ogrn"), errors
     )

@@ -48,7 +48,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     f.reject_unknown(values, FIELDS, errors)
     cleaned = _Cleaned(columns=f.text_columns(values, _TEXT_LIMITS, errors))
     if "notes" in values:
-        cleaned.columns["notes"] = str(values["notes"] or "")
+        cleaned.columns["notes"] = f.text_field(values, "notes", f.LONG_TEXT, errors)
     if "birthday" in values:
         cleaned.columns["birthday"] = f.past_date(
             values["birthday"], "birthday", errors, now().date()

@@ -16,6 +16,7 @@ from models.rules.phones import InvalidPhone, normalize_phone
 from models.scope import assignable_user
 from models.text import Text
 
+LONG_TEXT = 10_000  # notes, descriptions: long, but not a place for a whole document
 REQUIRED = Text("Обязательное поле.", "This field is required.")
 TOO_LONG = Text("Не длиннее {n} символов.", "At most {n} characters.")
 NOT_FOUND_REF = Text("Не найдено или нет доступа.", "Not found or not accessible.")
@@ -25,6 +26,7 @@ BAD_PHONE = Text(
 )
 BAD_EMAIL = Text("Неверный адрес электронной почты.", "Invalid email address.")
 NAIVE_TIME = Text("Укажите время с часовым поясом.", "Give the time with a time zone.")
+NUL_CHARACTER = Text("Текст содержит символ NUL.", "The text contains a NUL character.")
 UNKNOWN_FIELD = Text("Неизвестное поле.", "Unknown field.")
 
 
@@ -36,6 +38,9 @@ def text_field(
         return None
     raw = values[name]
     text = "" if raw is None else str(raw).strip()
+    if "\x00" in text:
+        errors.add(name, "invalid_character", NUL_CHARACTER)
+        return text.replace("\x00", "")
     if len(text) > max_length:
         errors.add(name, "too_long", TOO_LONG.format(n=max_length))
     return text

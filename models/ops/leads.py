@@ -45,7 +45,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     f.reject_unknown(values, FIELDS, errors)
     columns = f.text_columns(values, _TEXT_LIMITS, errors, required=("title",))
     if "notes" in values:
-        columns["notes"] = str(values["notes"] or "")
+        columns["notes"] = f.text_field(values, "notes", f.LONG_TEXT, errors)
     if "phone" in values:
         columns["phone"] = f.phone_field(values["phone"], "phone", errors)
     if "email" in values:

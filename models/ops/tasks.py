@@ -44,7 +44,7 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     f.reject_unknown(values, FIELDS, errors)
     columns = f.text_columns(values, {"title": 300}, errors, required=("title",))
     if "description" in values:
-        columns["description"] = str(values["description"] or "")
+        columns["description"] = f.text_field(values, "description", f.LONG_TEXT, errors)
     for name in ("due_at", "remind_at"):
         if name in values:
             columns[name] = f.aware_datetime(values[name], name, errors)

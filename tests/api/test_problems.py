@@ -139,3 +139,10 @@ async def test_unknown_query_parameters_are_refused(client: httpx.AsyncClient) -
     assert (
         await client.get("/v1/contacts", params={"limit": 5}, headers=headers)
     ).status_code == 200
+
+
+async def test_nul_characters_are_refused_not_stored(client: httpx.AsyncClient) -> None:
+    headers = await headers_for(client, await make_user(password=PASSWORD))
+    response = await client.post("/v1/contacts", json={"first_name": "Ива\u0000н"}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "first_name"
