@@ -304,6 +304,8 @@ def _declare_headers(method: str, operation: dict[str, Any]) -> None:
             parameter["required"] = True
     if method == "post" and operation.get("security"):
         operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
+        # a malformed key, or a key reused for another request
+        operation["responses"].setdefault("422", problem_responses(422)[422])
 
 
 def install_problem_schema(app: FastAPI) -> None:
