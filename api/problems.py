@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match
 
 from api.i18n import language_from_header
 from api.rate_limit import Quota
@@ -137,6 +137,8 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         text = {"missing": _MISSING_VALUE, "extra_forbidden": _EXTRA_FIELD}.get(kind)
         message = text.get(language) if text else str(error.get("msg", _INVALID_VALUE.en))
         location = tuple(error["loc"])
+        if kind == "json_invalid":  # pydantic puts the character position where a field would be
+            location = ("body",)
         if kind == WRONG_JSON_TYPE:
             location = (*location, error.get("ctx", {}).get("field", ""))
         errors.append({"field": _field_path(location), "code": kind, "message": message})
@@ -196,14 +198,22 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """Every method the path supports: Starlette names only those of the first route that
-    matched the path, and FastAPI makes one route per method."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and isinstance(route, BaseRoute):
-            methods.update(getattr(route, "methods", None) or ())
-    return sorted(methods)
+    """Every method the path supports, read from the OpenAPI document: Starlette names only
+    those of the one route it tried, and FastAPI makes one route per method."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+        request.app.state, "allowed_methods", None
+    )
+    if table is None:
+        table = [
+            (
+                re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"),
+                {m.upper() for m in item} | ({"HEAD"} if "get" in item else set()),
+            )
+            for path, item in request.app.openapi().get("paths", {}).items()
+        ]
+        request.app.state.allowed_methods = table
+    path = request.url.path
+    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -304,8 +314,9 @@ def _declare_headers(method: str, operation: dict[str, Any]) -> None:
             parameter["required"] = True
     if method == "post" and operation.get("security"):
         operation.setdefault("parameters", []).append(_IDEMPOTENCY_KEY)
-        # a malformed key, or a key reused for another request
-        operation["responses"].setdefault("422", problem_responses(422)[422])
+        # a malformed key or one reused for another request (422), the first one still running (409)
+        for status, response in problem_responses(409, 422).items():
+            operation["responses"].setdefault(str(status), response)
 
 
 def install_problem_schema(app: FastAPI) -> None:

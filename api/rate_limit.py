@@ -7,12 +7,16 @@ process memory otherwise (one process: the small-office default).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 
@@ -78,10 +82,15 @@ class RedisRateLimiter:
     async def hit(self, subject: str) -> Quota:
         start, reset = _window(self._clock())
         key = f"voronka:rate:{subject}:{start}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, WINDOW_SECONDS + 5)
-            count, _ = await pipe.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, WINDOW_SECONDS + 5)
+                count, _ = await pipe.execute()
+        except RedisError:
+            # Fail open: a lost counter must not take the whole API down with it.
+            log.warning("rate limit counter unavailable (Redis); request not counted")
+            return Quota(self.per_minute, self.per_minute, reset)
         return Quota(self.per_minute, self.per_minute - int(count), reset)
 
     async def close(self) -> None:

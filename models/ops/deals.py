@@ -9,7 +9,7 @@ from models.actor import Actor
 from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Company, Contact, Deal, Pipeline, Stage, StageKind, StageTransition
-from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from models.errors import FieldError, FieldErrors, NotFound, PreconditionFailed, ValidationFailed
 from models.ops import fields as f
 from models.ops.search_index import index_deal
 from models.ops.versioning import update_versioned
@@ -215,6 +215,8 @@ async def move_deal_to_stage(
     )
     errors.raise_if_any()
     if stage.id == deal.stage_id and not columns:
+        if version is not None and version != deal.version:
+            raise PreconditionFailed()
         return deal
     at = now()
     old_stage_id = deal.stage_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from tortoise.models import Model
@@ -104,10 +104,13 @@ def email_list(raw: list[str], name: str, errors: FieldErrors) -> list[str]:
 
 
 def aware_datetime(value: datetime | None, name: str, errors: FieldErrors) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    """The time in UTC, as every time is stored and returned, whatever offset it came with."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         errors.add(name, "naive_datetime", NAIVE_TIME)
         return None
-    return value
+    return value.astimezone(UTC)
 
 
 def past_date(value: date | None, name: str, errors: FieldErrors, today: date) -> date | None:

@@ -126,10 +126,12 @@ async def log_interaction(actor: Actor, values: Mapping[str, Any]) -> Interactio
         longitude=longitude,
     )
     if deal is not None:
+        # The deal's card changed either way: clients syncing by updated_at must see it.
+        await Deal.filter(id=deal.id).update(updated_at=now())
         await (
             Deal.filter(id=deal.id)
             .filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=occurred_at))
-            .update(last_interaction_at=occurred_at, updated_at=now())
+            .update(last_interaction_at=occurred_at)
         )
     await audit_created(
         actor,

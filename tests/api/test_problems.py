@@ -146,3 +146,23 @@ async def test_nul_characters_are_refused_not_stored(client: httpx.AsyncClient) 
     response = await client.post("/v1/contacts", json={"first_name": "Ива\u0000н"}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "first_name"
+
+
+async def test_method_not_allowed_lists_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    response = await client.put("/v1/contacts/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, PATCH"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_unreadable_json_is_a_problem_about_the_body(client: httpx.AsyncClient) -> None:
+    headers = await headers_for(client, await make_user(password=PASSWORD))
+    response = await client.post(
+        "/v1/contacts",
+        content=b'{"first_name": ',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("body", "json_invalid")
+    ]

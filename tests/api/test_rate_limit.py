@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 
 import httpx
@@ -47,3 +48,19 @@ async def test_redis_quota_is_shared_between_processes() -> None:
         await second.close()
     assert [q.remaining for q in quotas] == [2, 1, 0]
     assert fourth.exceeded
+
+
+async def test_an_unreachable_redis_lets_requests_through() -> None:
+    port = _closed_port()
+    limiter = RedisRateLimiter(f"redis://127.0.0.1:{port}/0", 3, clock=lambda: MID_WINDOW)
+    try:
+        quota = await limiter.hit("user:1")
+    finally:
+        await limiter.close()
+    assert not quota.exceeded
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

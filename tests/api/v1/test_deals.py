@@ -164,3 +164,16 @@ async def test_card_and_visibility(
         f"/v1/deals/{deal['id']}/move", json={"stage_id": work.id}, headers=_if_match(their, 1)
     )
     assert move.status_code == 404
+
+
+async def test_times_come_back_in_utc_and_a_no_op_move_still_checks_the_version(
+    client: httpx.AsyncClient, headers: dict[str, str], pipeline: Pipeline
+) -> None:
+    deal = await _deal(client, headers, deadline="2030-05-01T18:00:00+03:00")
+    assert deal["deadline"] == "2030-05-01T15:00:00Z"
+    same_stage = await client.post(
+        f"/v1/deals/{deal['id']}/move",
+        json={"stage_id": deal["stage_id"]},
+        headers=_if_match(headers, 9),
+    )
+    assert same_stage.status_code == 412

@@ -211,3 +211,17 @@ async def test_logging_a_call_marks_the_deal_as_updated_for_sync(db: str) -> Non
     stored = await Deal.get(id=deal.id)
     assert stored.updated_at == datetime(2026, 3, 2, 11, tzinfo=UTC)
     assert stored.last_interaction_at == stored.updated_at
+
+
+async def test_a_backdated_interaction_still_marks_the_deal_updated(db: str) -> None:
+    actor = await make_actor()
+    await make_pipeline()
+    with use_clock(FrozenClock(datetime(2026, 3, 2, 9, tzinfo=UTC))) as clock:
+        deal = await make_deal(actor)
+        await log_interaction(actor, {"kind": "call", "deal_id": deal.id})
+        clock.advance(timedelta(hours=3))
+        earlier = datetime(2026, 3, 1, 12, tzinfo=UTC)
+        await log_interaction(actor, {"kind": "note", "deal_id": deal.id, "occurred_at": earlier})
+    stored = await Deal.get(id=deal.id)
+    assert stored.updated_at == datetime(2026, 3, 2, 12, tzinfo=UTC)
+    assert stored.last_interaction_at == datetime(2026, 3, 2, 9, tzinfo=UTC)
