@@ -35,7 +35,7 @@ class IfMatch:
         return int(tag)
 
 
-def if_match(
+async def if_match(
     if_match: Annotated[
         str | None, Header(description="The ETag of the version being changed (required)")
     ] = None,

@@ -1,0 +1,347 @@
+"""API benchmark: a seeded database, `voronka run` on loopback, five scenarios at 20 clients.
+
+    .venv/bin/python bench/api.py                       # SQLite, 100k contacts, 20k deals
+    .venv/bin/python bench/api.py --postgres postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/api.py --contacts 2000 --deals 400 --requests 100   # a smoke run
+
+Scenarios: S1 create contact, S2 a filtered list of 50 contacts, S3 the deal card, S4 stage moves
+by 20 concurrent writers, S5 the board. Prints p50/p95 latency, requests/s, errors by status and
+bytes per response raw and gzipped. Targets (issue #3, SQLite, this 2-core machine): S2 and S3
+p95 ≤ 50 ms, a list of 50 contacts ≤ 4 KB gzipped, no "database is locked" in S4. It asserts
+nothing: it reports. Traffic goes to 127.0.0.1 only; every loop is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tortoise.transactions import in_transaction  # noqa: E402
+
+from models.clock import now  # noqa: E402
+from models.db import close_database, migrate_database, open_database  # noqa: E402
+from models.demo.ids import reserve_ids  # noqa: E402
+from models.demo.seed import seed_demo  # noqa: E402
+from models.entities import (  # noqa: E402
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    Pipeline,
+    Stage,
+    StageKind,
+    StageTransition,
+    User,
+)
+from models.ops.search_index import rebuild_search_index  # noqa: E402
+
+CONCURRENCY = 20
+BATCH = 2000
+MANAGER = "manager@demo.test"
+PASSWORD = "demo-password"
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    raw_bytes: list[int] = field(default_factory=list)
+    gzip_bytes: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+    locked: int = 0
+
+    def report(self) -> str:
+        ms = sorted(x * 1000 for x in self.latencies)
+        p50 = statistics.median(ms)
+        p95 = ms[min(len(ms) - 1, int(len(ms) * 0.95))]
+        rps = len(ms) / self.elapsed if self.elapsed else 0.0
+        size = ""
+        if self.raw_bytes:
+            size = (
+                f", {statistics.median(self.raw_bytes) / 1024:.1f} KB raw / "
+                f"{statistics.median(self.gzip_bytes) / 1024:.1f} KB gzip"
+            )
+        statuses = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()))
+        locked = f", database locked: {self.locked}" if self.name.startswith("S4") else ""
+        return (
+            f"{self.name:<28} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {rps:7.1f} req/s  "
+            f"[{statuses}]{size}{locked}"
+        )
+
+
+async def seed(url: str, contacts: int, deals: int) -> None:
+    """The demo account, then more contacts and deals in bulk up to the asked numbers."""
+    await migrate_database(url)
+    await close_database()
+    await open_database(url)
+    try:
+        async with in_transaction():
+            await seed_demo("ru")
+            await _more_contacts(contacts - await Contact.all().count())
+            await _more_deals(deals - await Deal.all().count())
+            await rebuild_search_index()
+    finally:
+        await close_database()
+
+
+async def _more_contacts(count: int) -> None:
+    rng = random.Random(7)
+    managers = await User.filter(role="manager")
+    for start in range(0, max(count, 0), BATCH):
+        size = min(BATCH, count - start)
+        ids = await reserve_ids(Contact, size)
+        rows, phones, emails = [], [], []
+        for offset, contact_id in enumerate(ids):
+            owner = rng.choice(managers)
+            rows.append(
+                Contact(
+                    id=contact_id,
+                    first_name=rng.choice(["Иван", "Анна", "Пётр", "Мария", "Олег", "Елена"]),
+                    last_name=rng.choice(["Смирнов", "Иванова", "Кузнецов", "Попова", "Орлов"]),
+                    position="Менеджер по закупкам",
+                    owner_id=owner.id,
+                    office_id=owner.office_id,
+                )
+            )
+            number = f"+7912{start + offset:07d}"
+            phones.append(ContactPhone(contact_id=contact_id, number=number, last4=number[-4:]))
+            emails.append(ContactEmail(contact_id=contact_id, email=f"c{contact_id}@bench.test"))
+        await Contact.bulk_create(rows, batch_size=500)
+        await ContactPhone.bulk_create(phones, batch_size=500)
+        await ContactEmail.bulk_create(emails, batch_size=500)
+
+
+async def _more_deals(count: int) -> None:
+    rng = random.Random(11)
+    managers = await User.filter(role="manager")
+    pipeline = await Pipeline.filter(is_default=True).first()
+    assert pipeline is not None
+    stages = await Stage.filter(pipeline_id=pipeline.id, kind=StageKind.OPEN).order_by("position")
+    contact_ids = await Contact.all().limit(5000).values_list("id", flat=True)
+    at = now()
+    for start in range(0, max(count, 0), BATCH):
+        size = min(BATCH, count - start)
+        ids = await reserve_ids(Deal, size)
+        deals, stays = [], []
+        for deal_id in ids:
+            owner, stage = rng.choice(managers), rng.choice(stages)
+            entered = at - timedelta(days=rng.randint(0, 30))
+            deals.append(
+                Deal(
+                    id=deal_id,
+                    title=f"Поставка №{deal_id}",
+                    amount_minor=rng.randint(1, 500) * 100_000,
+                    pipeline_id=pipeline.id,
+                    stage_id=stage.id,
+                    stage_entered_at=entered,
+                    owner_id=owner.id,
+                    office_id=owner.office_id,
+                    contact_id=rng.choice(contact_ids),
+                    created_at=entered,
+                    updated_at=entered,
+                )
+            )
+            stays.append(StageTransition(deal_id=deal_id, stage_id=stage.id, entered_at=entered))
+        await Deal.bulk_create(deals, batch_size=500)
+        await StageTransition.bulk_create(stays, batch_size=500)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VORONKA_")}
+    env |= {
+        "VORONKA_DATABASE_URL": url,
+        "VORONKA_DATA_DIR": str(folder),
+        "VORONKA_RATE_LIMIT_PER_MINUTE": "1000000",
+        "VORONKA_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"voronka run exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("voronka run did not start within 90 s")
+
+
+async def run_scenario(
+    name: str,
+    total: int,
+    call: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
+    client: httpx.AsyncClient,
+) -> Result:
+    result = Result(name)
+    queue = iter(range(total))
+
+    async def worker() -> None:
+        for index in queue:
+            started = time.perf_counter()
+            response = await call(client, index)
+            result.latencies.append(time.perf_counter() - started)
+            result.statuses[response.status_code] += 1
+            if response.status_code >= 500 and "locked" in response.text:
+                result.locked += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    result.elapsed = time.perf_counter() - started
+    return result
+
+
+async def drive(base: str, requests: int) -> list[Result]:
+    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        login = await client.post("/v1/auth/login", json={"login": MANAGER, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        client.headers.update(headers)
+        me = (await client.get("/v1/me")).json()
+        deal_ids = [
+            d["id"]
+            for d in (
+                await client.get("/v1/deals", params={"limit": 200, "status": "open"})
+            ).json()["items"]
+        ]
+        pipeline = (await client.get("/v1/pipelines")).json()["items"][0]
+        open_stages = [
+            s["id"] for s in pipeline["stages"] if s["kind"] == "open" and not s["required_fields"]
+        ]
+        run = uuid.uuid4().int % 10_000_000
+        results = []
+
+        async def create(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            body = {
+                "first_name": "Бенч",
+                "last_name": f"Тестов{i}",
+                "phones": [f"+7913{run:07d}"[:-3] + f"{i:03d}"],
+            }
+            return await c.post("/v1/contacts", json=body, params={"force": "true"})
+
+        sizes: list[tuple[int, int]] = []
+
+        async def listing(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            response = await c.get(
+                "/v1/contacts",
+                params={"limit": 50, "owner_id": me["id"], "sort": "-updated_at"},
+                headers={"Accept-Encoding": "gzip"},
+            )
+            sizes.append((len(response.content), response.num_bytes_downloaded))
+            return response
+
+        async def card(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await c.get(f"/v1/deals/{deal_ids[i % len(deal_ids)]}/card")
+
+        async def move(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            deal_id = deal_ids[i % len(deal_ids)]
+            current = await c.get(f"/v1/deals/{deal_id}")
+            target = random.choice([s for s in open_stages if s != current.json()["stage_id"]])
+            return await c.post(
+                f"/v1/deals/{deal_id}/move",
+                json={"stage_id": target},
+                headers={"If-Match": current.headers["etag"]},
+            )
+
+        async def board(c: httpx.AsyncClient, i: int) -> httpx.Response:
+            return await c.get(f"/v1/pipelines/{pipeline['id']}/board")
+
+        results.append(await run_scenario("S1 create contact", requests, create, client))
+        s2 = await run_scenario("S2 list 50 (owner filter)", requests, listing, client)
+        s2.raw_bytes = [raw for raw, _ in sizes]
+        s2.gzip_bytes = [wire for _, wire in sizes]
+        results.append(s2)
+        results.append(await run_scenario("S3 deal card", requests, card, client))
+        results.append(await run_scenario("S4 move stage, 20 writers", requests, move, client))
+        results.append(await run_scenario("S5 board", max(requests // 4, 20), board, client))
+        return results
+
+
+async def _pg(admin_url: str, statement: str) -> None:
+    connection = await asyncpg.connect(admin_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (default: SQLite)")
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--deals", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=1000, help="per scenario")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        database = None
+        if args.postgres:
+            database = f"voronka_bench_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{database}"'))
+            url = f"{args.postgres.rsplit('/', 1)[0]}/{database}"
+        else:
+            url = f"sqlite://{folder / 'bench.sqlite3'}"
+        try:
+            started = time.perf_counter()
+            asyncio.run(seed(url, args.contacts, args.deals))
+            print(
+                f"dialect {'postgres' if database else 'sqlite'}: seeded {args.contacts} contacts, "
+                f"{args.deals} deals in {time.perf_counter() - started:.1f} s"
+            )
+            process, base = start_server(url, folder)
+            try:
+                for result in asyncio.run(drive(base, args.requests)):
+                    print(result.report())
+            finally:
+                process.send_signal(signal.SIGINT)
+                _, errors = process.communicate(timeout=30)
+                locked = errors.decode(errors="replace").count("database is locked")
+                print(f"server log: 'database is locked' ×{locked}")
+        finally:
+            if database:
+                asyncio.run(
+                    _pg(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                )
+
+
+if __name__ == "__main__":
+    main()
