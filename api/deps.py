@@ -90,7 +90,6 @@ async def current_actor(auth: CurrentAuth) -> Actor:
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-
 _UNKNOWN_PARAMETER = "unknown_parameter"
 
 
