@@ -11,7 +11,14 @@ from tortoise.transactions import in_transaction
 from api.deps import AppSettings, CurrentAuth, Transaction
 from api.problems import problem_responses
 from api.schemas import Input, Output
-from models.ops.sessions import IssuedTokens, Rejected, refresh_session, sign_in, sign_out
+from models.ops.sessions import (
+    IssuedTokens,
+    Rejected,
+    check_credentials,
+    refresh_session,
+    sign_in,
+    sign_out,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -45,12 +52,13 @@ def _tokens(outcome: IssuedTokens | Rejected) -> TokensOut:
 @router.post("/login", operation_id="login", responses=problem_responses(401, 422, 429))
 async def login(body: LoginIn, request: Request, settings: AppSettings) -> TokensOut:
     """Exchange a login (email or phone) and password for an access and a refresh token."""
+    check = await check_credentials(
+        body.login, body.password, address=request.client.host if request.client else "unknown"
+    )
     # The transaction ends before a rejection is raised, so the failed attempt is counted.
     async with in_transaction():
         outcome = await sign_in(
-            body.login,
-            body.password,
-            address=request.client.host if request.client else "unknown",
+            check,
             user_agent=request.headers.get("user-agent", ""),
             secret=settings.secret_key.get_secret_value(),
         )

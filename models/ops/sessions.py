@@ -115,9 +115,22 @@ async def _issue(session: Session, secret: str) -> IssuedTokens:
     )
 
 
-async def sign_in(
-    login: str, password: str, *, address: str, user_agent: str, secret: str
-) -> IssuedTokens | Rejected:
+@dataclass(frozen=True, slots=True)
+class CredentialCheck:
+    """The outcome of checking a login and password, before anything is written."""
+
+    login_key: str
+    address_key: str
+    user_id: int | None
+    throttled_for: int | None = None
+
+
+async def check_credentials(login: str, password: str, *, address: str) -> CredentialCheck:
+    """Read-only half of signing in: throttling and the password hash.
+
+    Verifying an argon2 hash takes tens of milliseconds of CPU. Done here, outside any
+    transaction, it does not hold SQLite's write lock (and so every other writer) meanwhile.
+    """
     login_key, address_key = _login_key(login), f"address:{address}"
     for key, limit in (
         (login_key, MAX_FAILURES_PER_LOGIN),
@@ -125,14 +138,30 @@ async def sign_in(
     ):
         wait = await _throttled(key, limit)
         if wait is not None:
-            return Rejected(TooManyAttempts(wait))
+            return CredentialCheck(login_key, address_key, None, throttled_for=wait)
     user = await _find_user(login)
     stored_hash = user.password_hash if user and user.password_hash else _dummy_hash()
     valid = await asyncio.to_thread(verify_password, password, stored_hash)
-    if user is None or not user.is_active or not user.password_hash or not valid:
-        await LoginFailure.bulk_create([LoginFailure(key=login_key), LoginFailure(key=address_key)])
+    signed = user is not None and user.is_active and bool(user.password_hash) and valid
+    return CredentialCheck(login_key, address_key, user.id if signed and user else None)
+
+
+async def sign_in(
+    check: CredentialCheck, *, user_agent: str, secret: str
+) -> IssuedTokens | Rejected:
+    """Writing half of signing in, in the caller's transaction: a session and its tokens, or
+    the failure that counts towards throttling."""
+    if check.throttled_for is not None:
+        return Rejected(TooManyAttempts(check.throttled_for))
+    user = None
+    if check.user_id is not None:
+        user = await User.get_or_none(id=check.user_id, is_active=True)
+    if user is None:
+        await LoginFailure.bulk_create(
+            [LoginFailure(key=check.login_key), LoginFailure(key=check.address_key)]
+        )
         return Rejected(NotAuthenticated())
-    await LoginFailure.filter(key=login_key).delete()
+    await LoginFailure.filter(key=check.login_key).delete()
     session = await Session.create(
         id=uuid.uuid4().hex, user_id=user.id, user_agent=user_agent[:255]
     )
