@@ -66,6 +66,8 @@ class Company(Versioned):
 
     class Meta:
         table = "company"
+        # "my companies, latest first" and sync by updated_at: the lists the mobile app opens
+        indexes = (("owner_id", "updated_at"),)
 
 
 class Contact(Versioned):
@@ -101,6 +103,7 @@ class Contact(Versioned):
 
     class Meta:
         table = "contact"
+        indexes = (("owner_id", "updated_at"),)
 
 
 class ContactPhone(Model):

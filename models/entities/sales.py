@@ -167,6 +167,8 @@ class Deal(Versioned, MoneyMixin):
 
     class Meta:
         table = "deal"
+        # owner lists by recency, and board columns (a stage's deals, longest there first)
+        indexes = (("owner_id", "updated_at"), ("stage_id", "stage_entered_at"))
 
 
 class StageTransition(Model):
