@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from models.actor import Actor, actor_from
@@ -175,3 +176,7 @@ async def make_org() -> Org:
         stranger=await make_actor(Role.MANAGER, south),
         south_head=await make_actor(Role.HEAD, south),
     )
+
+
+# A Monday morning in Moscow: the fixed "now" of tests that travel in time.
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """Every change to deals and personal data leaves its audit rows, in the same transaction."""
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -13,6 +13,7 @@ from models.ops.contacts import update_contact
 from models.ops.deals import move_deal_to_stage, update_deal
 from models.ops.leads import convert_lead
 from tests.factories import (
+    T0,
     Org,
     make_company,
     make_contact,
@@ -24,8 +25,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 class Boom(Exception):

@@ -21,7 +21,6 @@ from tests.factories import (
     make_lead,
     make_office,
     make_order,
-    make_org,
     make_pipeline,
     make_task,
     make_user,
@@ -51,11 +50,6 @@ async def seen_by(actor: Actor, model: type[Model], rows: dict[str, int]) -> set
     ids = set(await visible(model, actor).values_list("id", flat=True))
     assert ids <= set(rows.values()), "visible() returned rows that were never made"
     return {who for who, pk in rows.items() if pk in ids}
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
 
 
 @pytest.mark.parametrize("model", list(BUILDERS), ids=lambda m: m.__name__)

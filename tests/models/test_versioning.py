@@ -1,7 +1,7 @@
 """Optimistic concurrency: an update based on a stale version changes nothing."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -15,6 +15,7 @@ from models.ops.deals import update_deal
 from models.ops.tasks import update_task
 from models.ops.versioning import update_versioned
 from tests.factories import (
+    T0,
     Org,
     make_company,
     make_contact,
@@ -26,7 +27,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.usefixtures("db")
 
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 Update = Callable[..., Awaitable[Versioned]]
 CASES: list[tuple[type[Versioned], Callable[..., Awaitable[Versioned]], Update, str]] = [

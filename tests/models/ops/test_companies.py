@@ -3,18 +3,13 @@ import pytest
 from models.entities import Company
 from models.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from models.ops.companies import create_company, update_company
-from tests.factories import Org, make_company, make_org
+from tests.factories import Org, make_company
 from tests.models.expect import error_codes, error_fields
 
 pytestmark = pytest.mark.usefixtures("db")
 
 SBER_INN, SBER_KPP, SBER_OGRN = "7707083893", "773601001", "1027700132195"
 PERSON_INN = "500100732259"
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
 
 
 async def test_create_with_requisites(org: Org) -> None:

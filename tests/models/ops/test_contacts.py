@@ -10,17 +10,11 @@ from tests.factories import (
     Org,
     make_company,
     make_contact,
-    make_org,
     make_source,
 )
 from tests.models.expect import error_codes, error_fields
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
 
 
 async def test_create_normalises_phones_and_emails(org: Org) -> None:

@@ -1,19 +1,19 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import AuditEntry, Deal, Pipeline, StageTransition
 from models.errors import NotFound, PreconditionFailed, ValidationFailed
 from models.ops.deals import create_deal, lose_deal, move_deal_to_stage, update_deal, win_deal
 from tests.factories import (
+    T0,
     Org,
     make_company,
     make_contact,
     make_deal,
     make_loss_reason,
-    make_org,
     make_pipeline,
     make_source,
     stage_named,
@@ -21,24 +21,6 @@ from tests.factories import (
 from tests.models.expect import error_codes, error_fields
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-async def pipeline() -> Pipeline:
-    return await make_pipeline()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen  # type: ignore[misc]
 
 
 async def history(deal: Deal) -> list[tuple[str, str | None, datetime, datetime | None]]:

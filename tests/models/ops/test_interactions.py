@@ -8,36 +8,18 @@ from models.errors import ValidationFailed
 from models.ops.deals import move_deal_to_stage
 from models.ops.interactions import log_interaction
 from tests.factories import (
+    T0,
     Org,
     make_actor,
     make_company,
     make_contact,
     make_deal,
-    make_org,
     make_pipeline,
     stage_named,
 )
 from tests.models.expect import error_codes, error_fields
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-async def pipeline() -> Pipeline:
-    return await make_pipeline()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen  # type: ignore[misc]
 
 
 async def test_a_call_on_a_deal_remembers_the_stage_and_the_client(

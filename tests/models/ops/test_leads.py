@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -8,6 +8,7 @@ from models.errors import Conflict, NotFound, PreconditionFailed, ValidationFail
 from models.ops.contacts import contact_emails, contact_phones
 from models.ops.leads import convert_lead, create_lead, reject_lead, update_lead
 from tests.factories import (
+    T0,
     Org,
     make_company,
     make_contact,
@@ -19,8 +20,6 @@ from tests.factories import (
 from tests.models.expect import error_codes
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture

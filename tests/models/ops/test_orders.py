@@ -1,5 +1,5 @@
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,25 +10,18 @@ from models.entities import Order, OrderStatus, OrderStatusChange
 from models.errors import NotFound, PreconditionFailed, ValidationFailed
 from models.ops.orders import change_order_status, create_order
 from tests.factories import (
+    T0,
     Org,
     make_actor,
     make_company,
     make_contact,
     make_deal,
     make_order,
-    make_org,
     make_pipeline,
 )
 from tests.models.expect import error_codes
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
 
 
 async def statuses(order: Order) -> list[tuple[str | None, str, datetime, int | None]]:

@@ -4,15 +4,10 @@ from models.entities import AuditEntry, Office, OfficeKind, Role, User
 from models.errors import Forbidden, NotFound, ValidationFailed
 from models.ops.org import create_office, create_user, set_user_active
 from models.passwords import verify_password
-from tests.factories import SYSTEM, Org, make_org, make_user
+from tests.factories import SYSTEM, Org, make_user
 from tests.models.expect import error_codes
 
 pytestmark = pytest.mark.usefixtures("db")
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
 
 
 async def test_office_paths_follow_the_tree(org: Org) -> None:

@@ -1,37 +1,24 @@
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import AuditEntry, Task, TaskStatus
 from models.errors import NotFound, PreconditionFailed, ValidationFailed
 from models.ops.tasks import cancel_task, complete_task, snooze_task, update_task
 from tests.factories import (
+    T0,
     Org,
     make_company,
     make_contact,
     make_deal,
     make_lead,
-    make_org,
     make_pipeline,
     make_task,
 )
 from tests.models.expect import error_codes
 
 pytestmark = pytest.mark.usefixtures("db")
-
-T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def org() -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen  # type: ignore[misc]
 
 
 async def test_a_new_task_is_mine_and_open(org: Org) -> None:
