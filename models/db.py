@@ -21,6 +21,7 @@ ENTITY_MODULES = [
     "models.entities.audit",
     "models.entities.auth",
     "models.entities.search",
+    "models.entities.telegram",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

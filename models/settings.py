@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Language = Literal["ru", "en"]
 
 _DB_SCHEMES = ("sqlite://", "postgres://", "postgresql://", "asyncpg://")
 _DEFAULT_SECRET = "insecure-development-secret-change-me"
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 
 
 class SettingsError(Exception):
@@ -41,6 +43,20 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = Field(
         default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$", description="For t.me deep links"
     )
+    telegram_api_base: str = Field(
+        default="https://api.telegram.org", description="Bot API server (or a local one)"
+    )
+    telegram_webhook: bool = Field(
+        default=False, description="Receive updates at POST /telegram/webhook instead of polling"
+    )
+    telegram_webhook_secret: SecretStr | None = Field(
+        default=None,
+        validate_default=True,
+        description="X-Telegram-Bot-Api-Secret-Token that Telegram sends with every update",
+    )
+    public_url: str | None = Field(
+        default=None, description="https://host[:port] where Telegram reaches this service"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("timezone")
@@ -64,6 +80,38 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _api_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http:// behind a proxy)")
+        return value.rstrip("/") if value else None
+
+    @field_validator("telegram_webhook")
+    @classmethod
+    def _webhook_needs_token(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("telegram_token") is None:
+            raise ValueError("webhook mode needs VORONKA_TELEGRAM_TOKEN")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None:
+            if info.data.get("telegram_webhook"):
+                raise ValueError("required when VORONKA_TELEGRAM_WEBHOOK is on")
+            return None
+        if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
     @property

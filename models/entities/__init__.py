@@ -44,6 +44,7 @@ from models.entities.sales import (
     StageTransition,
 )
 from models.entities.search import SearchEntry
+from models.entities.telegram import TelegramUpdate
 from models.entities.work import Attachment, Interaction, Task
 
 __all__ = [
@@ -88,5 +89,6 @@ __all__ = [
     "Task",
     "TaskStatus",
     "TelegramLinkToken",
+    "TelegramUpdate",
     "User",
 ]

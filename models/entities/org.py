@@ -49,6 +49,9 @@ class User(Timestamped):
     is_active = fields.BooleanField(default=True)
     password_hash = fields.CharField(max_length=255, null=True)
     telegram_user_id = fields.BigIntField(null=True, unique=True)
+    # Set when Telegram refused a message to the user (they blocked the bot), cleared when they
+    # write to the bot again.
+    telegram_blocked_at = fields.DatetimeField(null=True)
 
     office_id: int
 

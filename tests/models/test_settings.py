@@ -73,3 +73,43 @@ def test_secret_key_is_not_shown_in_reprs(monkeypatch: pytest.MonkeyPatch) -> No
     settings: Settings = load_settings()
     assert not settings.uses_default_secret
     assert "s3cr3t" not in repr(settings)
+
+
+def test_telegram_defaults_poll_the_public_bot_api() -> None:
+    settings = load_settings()
+    assert settings.telegram_api_base == "https://api.telegram.org"
+    assert not settings.telegram_webhook
+    assert settings.telegram_webhook_secret is None
+
+
+def test_webhook_mode_needs_a_token_and_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK", "1")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "VORONKA_TELEGRAM_WEBHOOK: webhook mode needs VORONKA_TELEGRAM_TOKEN"
+    )
+    monkeypatch.setenv("VORONKA_TELEGRAM_TOKEN", "123456:secret-token")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "VORONKA_TELEGRAM_WEBHOOK_SECRET: required when VORONKA_TELEGRAM_WEBHOOK is on"
+    )
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK_SECRET", "short")
+    with pytest.raises(SettingsError, match=r"^VORONKA_TELEGRAM_WEBHOOK_SECRET: must be 16 "):
+        load_settings()
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK_SECRET", "has spaces and is long enough")
+    with pytest.raises(SettingsError, match=r"^VORONKA_TELEGRAM_WEBHOOK_SECRET: must be 16 "):
+        load_settings()
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK_SECRET", "Abc_def-0123456789")
+    monkeypatch.setenv("VORONKA_TELEGRAM_API_BASE", "http://127.0.0.1:8081/")
+    settings = load_settings()
+    assert settings.telegram_webhook
+    assert settings.telegram_api_base == "http://127.0.0.1:8081"
+    assert "Abc_def" not in repr(settings)
+
+
+def test_telegram_api_base_must_be_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VORONKA_TELEGRAM_API_BASE", "api.telegram.org")
+    with pytest.raises(SettingsError, match=r"^VORONKA_TELEGRAM_API_BASE: must start with http"):
+        load_settings()
