@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from models.entities import Office, Role, User
 from models.errors import NotFound
@@ -38,6 +40,23 @@ def actor_from(user: User, office: Office) -> Actor:
         office_path=office.path,
         language=user.language,
         timezone=user.timezone or office.timezone,
+    )
+
+
+# The columns `actor_from_row` reads, for SELECTs over `app_user u JOIN office o`.
+ACTOR_COLUMNS = (
+    "u.id, u.role, u.language, u.timezone, o.id AS office_id, o.path, o.timezone AS office_timezone"
+)
+
+
+def actor_from_row(row: Mapping[str, Any]) -> Actor:
+    return Actor(
+        user_id=row["id"],
+        role=Role(row["role"]),
+        office_id=row["office_id"],
+        office_path=row["path"],
+        language=row["language"],
+        timezone=row["timezone"] or row["office_timezone"],
     )
 
 

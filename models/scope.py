@@ -72,6 +72,23 @@ def visible(model: type[M], actor: Actor) -> QuerySet[M]:
     return query.filter(Q(*conditions, join_type="OR"))
 
 
+def visible_condition(model: type[Model], actor: Actor) -> tuple[str, list[Any]] | None:
+    """`visible` as an SQL condition over the model's table, for the hand-written reads of
+    models/queries/rows.py; None when the actor sees every row. Office paths are digits and
+    slashes (`1/3/`), so they need no LIKE escaping."""
+    if actor.sees_everything:
+        return None
+    table = model._meta.db_table
+    if actor.role is Role.HEAD:
+        subtree = "SELECT o.id FROM office o WHERE o.path LIKE ?"
+        return f'"{table}"."office_id" IN ({subtree})', [f"{actor.office_path}%"]
+    owners = _OWNER_FIELDS[model]
+    if any("__" in name for name in owners):
+        raise NotImplementedError(f"{model.__name__}: visibility through a relation")
+    condition = " OR ".join(f'"{table}"."{name}" = ?' for name in owners)
+    return condition, [actor.user_id] * len(owners)
+
+
 async def get_visible(model: type[M], actor: Actor, object_id: int) -> M:
     found = await visible(model, actor).get_or_none(id=object_id)
     if found is None:

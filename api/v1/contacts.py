@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
@@ -15,7 +16,13 @@ from api.schemas import Id, Input, Moment, Output
 from api.versions import Version, set_etag
 from models.entities import Channel, Contact
 from models.ops.contacts import contact_emails, contact_phones, create_contact, update_contact
-from models.queries.contacts import ContactFilters, get_contact, list_contacts, phones_and_emails
+from models.queries.contacts import (
+    LIST_COLUMNS,
+    ContactFilters,
+    get_contact,
+    list_contacts,
+    phones_and_emails,
+)
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=problem_responses(401))
 
@@ -69,17 +76,14 @@ class ContactOut(Output):
     updated_at: datetime
 
 
-def contact_out(contact: Contact, phones: list[str], emails: list[str]) -> ContactOut:
-    columns = {name: getattr(contact, name) for name in _COLUMNS}
-    return ContactOut(**columns, phones=phones, emails=emails)
-
-
-_COLUMNS = ContactOut.model_fields.keys() - {"phones", "emails"}
+def contact_out(row: Mapping[str, Any], phones: list[str], emails: list[str]) -> ContactOut:
+    return ContactOut(**{name: row[name] for name in LIST_COLUMNS}, phones=phones, emails=emails)
 
 
 async def _single(contact: Contact, response: Response) -> ContactOut:
     set_etag(response, contact.version)
-    return contact_out(contact, await contact_phones(contact.id), await contact_emails(contact.id))
+    row = {name: getattr(contact, name) for name in LIST_COLUMNS}
+    return contact_out(row, await contact_phones(contact.id), await contact_emails(contact.id))
 
 
 @router.get("", operation_id="listContacts", responses=problem_responses(422))
@@ -101,8 +105,9 @@ async def list_(
 ) -> PageOut[ContactOut]:
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
     page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
-    phones, emails = await phones_and_emails([c.id for c in page.items])
-    return page_out(page, [contact_out(c, phones[c.id], emails[c.id]) for c in page.items])
+    phones, emails = await phones_and_emails([row["id"] for row in page.items])
+    items = [contact_out(row, phones[row["id"]], emails[row["id"]]) for row in page.items]
+    return page_out(page, items)
 
 
 @router.post(

@@ -206,15 +206,15 @@ async def get(deal_id: Id, actor: CurrentActor, _: Transaction, response: Respon
 async def card(deal_id: Id, actor: CurrentActor, _: Transaction, response: Response) -> DealCardOut:
     """The deal with its stage, company, contact, latest interactions and open tasks."""
     found = await deal_card(actor, deal_id)
-    set_etag(response, found.deal.version)
-    contact = found.contact
+    set_etag(response, found.deal["version"])
+    company, contact = found.company, found.contact
     return DealCardOut(
         deal=DealOut.model_validate(found.deal),
         stage=StageBrief.model_validate(found.stage),
-        company=PartyOut(id=found.company.id, label=found.company.name) if found.company else None,
+        company=PartyOut(id=company["id"], label=company["name"]) if company else None,
         contact=PartyOut(
-            id=contact.id,
-            label=" ".join(p for p in (contact.last_name, contact.first_name) if p),
+            id=contact["id"],
+            label=" ".join(p for p in (contact["last_name"], contact["first_name"]) if p),
         )
         if contact
         else None,

@@ -16,11 +16,12 @@ from functools import cache
 
 import jwt
 
-from models.actor import Actor, actor_from
+from models.actor import ACTOR_COLUMNS, Actor, actor_from_row
 from models.clock import now
 from models.entities import LoginFailure, PersonalAccessToken, RefreshToken, Session, User
 from models.errors import DomainError, NotAuthenticated, TooManyAttempts
 from models.passwords import hash_password, verify_password
+from models.queries.rows import fetch
 from models.rules.emails import InvalidEmail, normalize_email
 from models.rules.phones import InvalidPhone, normalize_phone
 
@@ -211,12 +212,26 @@ async def authenticate_access(token: str, *, secret: str) -> Authenticated:
     expired = not isinstance(claims["exp"], int) or claims["exp"] <= now().timestamp()
     if claims.get("typ") != "access" or expired:
         raise NotAuthenticated()
-    session = await Session.get_or_none(
-        id=str(claims["sid"]), revoked_at__isnull=True, user__is_active=True
-    ).select_related("user__office")
-    if session is None or str(session.user_id) != claims["sub"]:
+    actor = await _session_actor(str(claims["sid"]))
+    if actor is None or str(actor.user_id) != claims["sub"]:
         raise NotAuthenticated()
-    return Authenticated(actor_from(session.user, session.user.office), session.id)
+    return Authenticated(actor, str(claims["sid"]))
+
+
+_SESSION_ACTOR = f"""
+    SELECT {ACTOR_COLUMNS}
+    FROM auth_session s
+    JOIN app_user u ON u.id = s.user_id
+    JOIN office o ON o.id = u.office_id
+    WHERE s.id = ? AND s.revoked_at IS NULL AND u.is_active
+"""
+
+
+async def _session_actor(session_id: str) -> Actor | None:
+    """The actor of a live session of an active user, in one statement: it runs on every
+    authenticated request, where building it through the ORM cost a tenth of the CPU time."""
+    rows = await fetch(_SESSION_ACTOR, [session_id])
+    return actor_from_row(rows[0]) if rows else None
 
 
 async def revoke_all_sign_ins(user_id: int) -> None:

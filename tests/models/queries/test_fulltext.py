@@ -15,7 +15,7 @@ from tests.factories import make_actor, make_company, make_contact, make_office
 
 async def _found(actor: Actor, q: str) -> list[str]:
     page = await list_contacts(actor, ContactFilters(q=q), "id", None, 50)
-    return [c.last_name for c in page.items]
+    return [row["last_name"] for row in page.items]
 
 
 @pytest.fixture

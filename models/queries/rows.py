@@ -1,0 +1,79 @@
+"""Hand-written SELECTs for the hottest reads, returning plain dicts.
+
+Building a query through Tortoise and pypika, and a model instance per row, cost more than
+SQLite's own work on the requests a phone sends most (bench/api.py, ADR 0013). The few reads
+that run on every request or every list page are written here as SQL with `?` placeholders,
+which this module numbers (`$1`, `$2`…) for PostgreSQL. Statements run on the connection of the
+current transaction, like Tortoise's own queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+from tortoise import connections
+from tortoise.fields import BigIntField, CharField, IntField, SmallIntField, TextField
+from tortoise.fields.relational import RelationalField
+from tortoise.models import Model
+
+_PLACEHOLDER = re.compile(r"\?")
+
+
+def _numbered(sql: str) -> str:
+    counter = iter(range(1, 10_000))
+    return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
+
+
+async def fetch(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows as dicts. SQL holds no literal `?`: every one is a parameter."""
+    connection = connections.get("default")
+    if connection.capabilities.dialect == "postgres":
+        sql = _numbered(sql)
+    rows: list[dict[str, Any]] = await connection.execute_query_dict(sql, list(params))
+    return rows
+
+
+def placeholders(count: int) -> str:
+    """`?, ?, ?` for an IN list of `count` values."""
+    return ", ".join("?" * count)
+
+
+class Where:
+    """AND-ed SQL conditions with their parameters, built up one filter at a time."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(f"({c})" for c in self.conditions) if self.conditions else "1 = 1"
+
+
+_PLAIN_FIELDS = (IntField, BigIntField, SmallIntField, CharField, TextField)
+
+
+@cache
+def _converters(model: type[Model]) -> dict[str, Callable[[Any], Any]]:
+    """Columns whose stored form differs from the Python value (dates, JSON, booleans, enums)."""
+    return {
+        name: field.to_python_value
+        for name, field in model._meta.fields_map.items()
+        if type(field) not in _PLAIN_FIELDS and not isinstance(field, RelationalField)
+    }
+
+
+def decoded(model: type[Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of `model`'s table with values as its fields give them (Tortoise's own converters)."""
+    converters = _converters(model)
+    for row in rows:
+        for name in row.keys() & converters.keys():
+            row[name] = converters[name](row[name])
+    return rows
