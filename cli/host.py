@@ -65,15 +65,16 @@ async def serve(settings: Settings) -> None:
         scheduler.start()
         log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
         background: list[asyncio.Task[None]] = []
-        if settings.telegram_token is not None:
+        if settings.telegram_token is None:
+            log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
+        elif settings.telegram_webhook:
+            log.info("Telegram bot: webhook mode, updates arrive at POST /telegram/webhook")
+        else:
             # aiogram takes seconds to import (hundreds of pydantic models): only when needed.
             from bots.telegram.runner import run_polling
 
-            token = settings.telegram_token.get_secret_value()
-            background.append(asyncio.create_task(run_polling(token), name="telegram"))
+            background.append(asyncio.create_task(run_polling(settings), name="telegram"))
             log.info("Telegram bot started (long polling)")
-        else:
-            log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
         app = create_app(settings, manage_database=False)
         config = uvicorn.Config(
             app,

@@ -1,22 +1,39 @@
-"""Starting the Telegram bot in long-polling mode inside `voronka run`."""
+"""Long polling inside `voronka run`: the mode for a single process without a public address."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+
+from bots.telegram.app import TelegramRuntime, configure_commands
+from models.settings import Settings
 
 log = logging.getLogger(__name__)
+SETUP_RETRY_SECONDS = 30.0
 
 
-def build_dispatcher() -> Dispatcher:
-    """The dispatcher with every feature router of the bot."""
-    return Dispatcher()
-
-
-async def run_polling(token: str) -> None:
-    bot = Bot(token)
+async def run_polling(settings: Settings, runtime: TelegramRuntime | None = None) -> None:
+    """Poll until cancelled. Until Telegram answers (network down at start) retry the set-up
+    every `SETUP_RETRY_SECONDS` instead of stopping the bot for good."""
+    runtime = runtime or TelegramRuntime(settings)
+    bot, dispatcher = runtime.bot, runtime.dispatcher
     try:
-        await build_dispatcher().start_polling(bot, handle_signals=False, close_bot_session=False)
+        while True:
+            try:
+                # Polling and a webhook exclude each other: getUpdates answers 409 while one is set.
+                await bot.delete_webhook()
+                await configure_commands(bot, settings.language)
+                break
+            except TelegramAPIError as error:
+                log.warning("Telegram is not reachable (%s): retrying", error)
+                await asyncio.sleep(SETUP_RETRY_SECONDS)
+        await dispatcher.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dispatcher.resolve_used_update_types(),
+        )
     finally:
-        await bot.session.close()
+        await runtime.close()

@@ -1,0 +1,11 @@
+"""Button payloads. Each is a `CallbackData` class with a short prefix (the whole payload must fit
+Telegram's 64 bytes). The client can forge any payload, so a handler re-checks the actor's right
+to whatever the payload names, through the same operations as everywhere else."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    language: str

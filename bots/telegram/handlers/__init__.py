@@ -1,0 +1,15 @@
+"""Feature routers of the Telegram bot, one module each. `feature_routers()` is the order in
+which the dispatcher tries them: a new feature goes before `fallback`, which answers whatever
+no feature took."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def feature_routers() -> list[Router]:
+    # Fresh routers every time: a Router can belong to one dispatcher only.
+    from bots.telegram.handlers import fallback, language, start
+    from bots.telegram.handlers import help as help_command
+
+    return [start.build(), help_command.build(), language.build(), fallback.build()]
