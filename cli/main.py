@@ -134,6 +134,31 @@ def demo(
     print(render_summary(_run(seed())))
 
 
+@app.command("telegram-link")
+def telegram_link(
+    login: Annotated[str, typer.Argument(help="The user's email or phone")],
+) -> None:
+    """Print a one-time link (valid ten minutes) that connects a Telegram account to the user."""
+    from cli.database import database
+    from cli.users import telegram_link_for
+    from models.ops.telegram_link import TelegramNotConfigured
+
+    settings = _settings()
+    if not settings.telegram_bot_username:
+        raise TelegramNotConfigured()  # before touching the database
+
+    async def issue() -> str:
+        async with database(settings.database), in_transaction():
+            link = await telegram_link_for(login, settings.telegram_bot_username)
+        return link.url
+
+    print(_run(issue()))
+    print(
+        "Ссылка действует 10 минут и один раз. / The link works once, for 10 minutes.",
+        file=sys.stderr,
+    )
+
+
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the records (after a bulk import or a restore)."""

@@ -1,15 +1,22 @@
-"""Creating accounts from the command line."""
+"""Creating accounts from the command line, and their Telegram links."""
 
 from __future__ import annotations
 
-from models.actor import Actor
-from models.entities import Office
+from models.actor import Actor, actor_from
+from models.entities import Office, User
 from models.errors import FieldError, ValidationFailed
 from models.ops.bootstrap import ensure_top_office
 from models.ops.org import create_user
+from models.ops.telegram_link import TelegramLink, TelegramNotConfigured, issue_telegram_link
 from models.passwords import one_time_password
+from models.rules.emails import InvalidEmail, normalize_email
+from models.rules.phones import InvalidPhone, normalize_phone
 from models.text import Text
 
+_NO_USER = Text(
+    "Нет активного пользователя с таким email или телефоном.",
+    "No active user has this email or phone.",
+)
 _NO_OFFICE = Text(
     "Такого офиса нет. Укажите id или точное название.",
     "No such office. Give its id or exact name.",
@@ -50,3 +57,25 @@ async def create_account(
         language=language,
     )
     return user.email, generated
+
+
+async def _active_user(login: str) -> User | None:
+    text = login.strip()
+    try:
+        if "@" in text:
+            found = User.get_or_none(email=normalize_email(text), is_active=True)
+        else:
+            found = User.get_or_none(phone=normalize_phone(text), is_active=True)
+    except (InvalidEmail, InvalidPhone):
+        return None
+    return await found.select_related("office")
+
+
+async def telegram_link_for(login: str, bot_username: str | None) -> TelegramLink:
+    """A one-time deep link for the user with this login (email or phone)."""
+    if not bot_username:
+        raise TelegramNotConfigured()
+    user = await _active_user(login)
+    if user is None:
+        raise ValidationFailed([FieldError("login", "not_found", _NO_USER)])
+    return await issue_telegram_link(actor_from(user, user.office), bot_username)

@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from models.ops.idempotency import purge_expired_keys
 from models.ops.sessions import purge_stale_sign_in_data
+from models.ops.telegram_account import purge_telegram_updates
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +18,14 @@ async def purge_expired() -> None:
     async with in_transaction():
         keys = await purge_expired_keys()
         sign_in = await purge_stale_sign_in_data()
-    if keys or sign_in:
-        log.info("purged %d idempotency keys and %d sign-in rows", keys, sign_in)
+        updates = await purge_telegram_updates()
+    if keys or sign_in or updates:
+        log.info(
+            "purged %d idempotency keys, %d sign-in rows and %d Telegram update ids",
+            keys,
+            sign_in,
+            updates,
+        )
 
 
 def add_housekeeping(scheduler: AsyncIOScheduler) -> None:
