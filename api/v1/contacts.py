@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
 from api.deps import CurrentActor, Transaction
-from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
+from api.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Cursor,
+    Limit,
+    PageOut,
+    decode_cursor,
+    page_of_rows,
+)
 from api.problems import problem_responses
 from api.schemas import Id, Input, Moment, Output
 from api.versions import Version, set_etag
@@ -76,14 +82,11 @@ class ContactOut(Output):
     updated_at: datetime
 
 
-def contact_out(row: Mapping[str, Any], phones: list[str], emails: list[str]) -> ContactOut:
-    return ContactOut(**{name: row[name] for name in LIST_COLUMNS}, phones=phones, emails=emails)
-
-
 async def _single(contact: Contact, response: Response) -> ContactOut:
     set_etag(response, contact.version)
     row = {name: getattr(contact, name) for name in LIST_COLUMNS}
-    return contact_out(row, await contact_phones(contact.id), await contact_emails(contact.id))
+    phones, emails = await contact_phones(contact.id), await contact_emails(contact.id)
+    return ContactOut(**row, phones=phones, emails=emails)
 
 
 @router.get("", operation_id="listContacts", responses=problem_responses(422))
@@ -106,8 +109,9 @@ async def list_(
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
     page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
     phones, emails = await phones_and_emails([row["id"] for row in page.items])
-    items = [contact_out(row, phones[row["id"]], emails[row["id"]]) for row in page.items]
-    return page_out(page, items)
+    for row in page.items:
+        row["phones"], row["emails"] = phones[row["id"]], emails[row["id"]]
+    return page_of_rows(ContactOut, page)
 
 
 @router.post(

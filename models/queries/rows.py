@@ -11,11 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+from ciso8601 import parse_datetime
 from tortoise import connections
-from tortoise.fields import BigIntField, CharField, IntField, SmallIntField, TextField
+from tortoise.fields import (
+    BigIntField,
+    CharField,
+    DatetimeField,
+    IntField,
+    SmallIntField,
+    TextField,
+)
 from tortoise.fields.relational import RelationalField
 from tortoise.models import Model
 
@@ -60,11 +69,20 @@ class Where:
 _PLAIN_FIELDS = (IntField, BigIntField, SmallIntField, CharField, TextField)
 
 
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A stored moment: PostgreSQL returns it aware, SQLite as the ISO text of its UTC time."""
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
 @cache
 def _converters(model: type[Model]) -> dict[str, Callable[[Any], Any]]:
-    """Columns whose stored form differs from the Python value (dates, JSON, booleans, enums)."""
+    """Columns whose stored form differs from the Python value (dates, JSON, booleans, enums).
+    Moments skip Tortoise's converter: rows hold UTC already, and it re-zoned every value."""
     return {
-        name: field.to_python_value
+        name: _moment if isinstance(field, DatetimeField) else field.to_python_value
         for name, field in model._meta.fields_map.items()
         if type(field) not in _PLAIN_FIELDS and not isinstance(field, RelationalField)
     }
