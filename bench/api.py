@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import signal
@@ -26,11 +27,13 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
 
@@ -71,6 +74,7 @@ class Result:
     gzip_bytes: list[int] = field(default_factory=list)
     elapsed: float = 0.0
     locked: int = 0
+    server_cpu: float | None = None
 
     def report(self) -> str:
         ms = sorted(x * 1000 for x in self.latencies)
@@ -85,10 +89,23 @@ class Result:
             )
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()))
         locked = f", database locked: {self.locked}" if self.name.startswith("S4") else ""
+        cpu = ""
+        if self.server_cpu is not None:
+            cpu = f"  server CPU {1000 * self.server_cpu / len(ms):4.2f} ms/req"
         return (
-            f"{self.name:<28} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {rps:7.1f} req/s  "
+            f"{self.name:<28} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {rps:7.1f} req/s{cpu}  "
             f"[{statuses}]{size}{locked}"
         )
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux), to show the server's cost per request
+    apart from the client's, which shares this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def seed(url: str, contacts: int, deals: int) -> None:
@@ -204,13 +221,51 @@ def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("voronka run did not start within 90 s")
 
 
+@dataclass
+class Reply:
+    status: int
+    body: bytes
+    wire_bytes: int
+    headers: Mapping[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Client:
+    """A thin aiohttp client: httpx spent more CPU per request than the server under test,
+    so its own queueing showed up as the API's latency."""
+
+    def __init__(self, base: str, server_pid: int) -> None:
+        self.server_pid = server_pid
+        connector = aiohttp.TCPConnector(limit=CONCURRENCY)
+        self.session = aiohttp.ClientSession(
+            base, connector=connector, timeout=aiohttp.ClientTimeout(total=30)
+        )
+        self.headers: dict[str, str] = {"Accept-Encoding": "gzip"}
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Reply:
+        headers = self.headers | kwargs.pop("headers", {})
+        async with self.session.request(method, path, headers=headers, **kwargs) as response:
+            body = await response.read()
+            wire = int(response.headers.get("Content-Length", len(body)))
+            return Reply(response.status, body, wire, response.headers)
+
+    async def get(self, path: str, **kwargs: Any) -> Reply:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Reply:
+        return await self.request("POST", path, **kwargs)
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
 async def run_scenario(
-    name: str,
-    total: int,
-    call: Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]],
-    client: httpx.AsyncClient,
+    name: str, total: int, call: Callable[[Client, int], Awaitable[Reply]], client: Client
 ) -> Result:
     result = Result(name)
+    cpu_before = cpu_seconds(client.server_pid)
     queue = iter(range(total))
 
     async def worker() -> None:
@@ -218,80 +273,81 @@ async def run_scenario(
             started = time.perf_counter()
             response = await call(client, index)
             result.latencies.append(time.perf_counter() - started)
-            result.statuses[response.status_code] += 1
-            if response.status_code >= 500 and "locked" in response.text:
+            result.statuses[response.status] += 1
+            if response.status >= 500 and b"locked" in response.body:
                 result.locked += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
     result.elapsed = time.perf_counter() - started
+    cpu_after = cpu_seconds(client.server_pid)
+    if cpu_before is not None and cpu_after is not None:
+        result.server_cpu = cpu_after - cpu_before
     return result
 
 
-async def drive(base: str, requests: int) -> list[Result]:
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
-        login = await client.post("/v1/auth/login", json={"login": MANAGER, "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        client.headers.update(headers)
-        me = (await client.get("/v1/me")).json()
-        deal_ids = [
-            d["id"]
-            for d in (
-                await client.get("/v1/deals", params={"limit": 200, "status": "open"})
-            ).json()["items"]
-        ]
-        pipeline = (await client.get("/v1/pipelines")).json()["items"][0]
-        open_stages = [
-            s["id"] for s in pipeline["stages"] if s["kind"] == "open" and not s["required_fields"]
-        ]
-        run = uuid.uuid4().int % 10_000_000
-        results = []
+async def drive(base: str, server_pid: int, requests: int) -> list[Result]:
+    client = Client(base, server_pid)
+    try:
+        return await _scenarios(client, requests)
+    finally:
+        await client.close()
 
-        async def create(c: httpx.AsyncClient, i: int) -> httpx.Response:
-            body = {
-                "first_name": "Бенч",
-                "last_name": f"Тестов{i}",
-                "phones": [f"+7913{run:07d}"[:-3] + f"{i:03d}"],
-            }
-            return await c.post("/v1/contacts", json=body, params={"force": "true"})
 
-        sizes: list[tuple[int, int]] = []
+async def _scenarios(client: Client, requests: int) -> list[Result]:
+    login = await client.post("/v1/auth/login", json={"login": MANAGER, "password": PASSWORD})
+    client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+    me = (await client.get("/v1/me")).json()
+    listed = await client.get("/v1/deals", params={"limit": 200, "status": "open"})
+    deal_ids = [d["id"] for d in listed.json()["items"]]
+    pipeline = (await client.get("/v1/pipelines")).json()["items"][0]
+    open_stages = [
+        s["id"] for s in pipeline["stages"] if s["kind"] == "open" and not s["required_fields"]
+    ]
+    run = uuid.uuid4().int % 10_000_000
+    results = []
 
-        async def listing(c: httpx.AsyncClient, i: int) -> httpx.Response:
-            response = await c.get(
-                "/v1/contacts",
-                params={"limit": 50, "owner_id": me["id"], "sort": "-updated_at"},
-                headers={"Accept-Encoding": "gzip"},
-            )
-            sizes.append((len(response.content), response.num_bytes_downloaded))
-            return response
+    async def create(c: Client, i: int) -> Reply:
+        body = {
+            "first_name": "Бенч",
+            "last_name": f"Тестов{i}",
+            "phones": [f"+7913{run:07d}"[:-3] + f"{i:03d}"],
+        }
+        return await c.post("/v1/contacts", json=body, params={"force": "true"})
 
-        async def card(c: httpx.AsyncClient, i: int) -> httpx.Response:
-            return await c.get(f"/v1/deals/{deal_ids[i % len(deal_ids)]}/card")
+    sizes: list[tuple[int, int]] = []
 
-        async def move(c: httpx.AsyncClient, i: int) -> httpx.Response:
-            deal_id = deal_ids[i % len(deal_ids)]
-            current = await c.get(f"/v1/deals/{deal_id}")
-            target = random.choice([s for s in open_stages if s != current.json()["stage_id"]])
-            return await c.post(
-                f"/v1/deals/{deal_id}/move",
-                json={"stage_id": target},
-                headers={"If-Match": current.headers["etag"]},
-            )
+    async def listing(c: Client, i: int) -> Reply:
+        params = {"limit": 50, "owner_id": me["id"], "sort": "-updated_at"}
+        response = await c.get("/v1/contacts", params=params)
+        sizes.append((len(response.body), response.wire_bytes))
+        return response
 
-        async def board(c: httpx.AsyncClient, i: int) -> httpx.Response:
-            return await c.get(f"/v1/pipelines/{pipeline['id']}/board")
+    async def card(c: Client, i: int) -> Reply:
+        return await c.get(f"/v1/deals/{deal_ids[i % len(deal_ids)]}/card")
 
-        results.append(await run_scenario("S1 create contact", requests, create, client))
-        s2 = await run_scenario("S2 list 50 (owner filter)", requests, listing, client)
-        s2.raw_bytes = [raw for raw, _ in sizes]
-        s2.gzip_bytes = [wire for _, wire in sizes]
-        results.append(s2)
-        results.append(await run_scenario("S3 deal card", requests, card, client))
-        results.append(await run_scenario("S4 move stage, 20 writers", requests, move, client))
-        results.append(await run_scenario("S5 board", max(requests // 4, 20), board, client))
-        return results
+    async def move(c: Client, i: int) -> Reply:
+        deal_id = deal_ids[i % len(deal_ids)]
+        current = await c.get(f"/v1/deals/{deal_id}")
+        target = random.choice([s for s in open_stages if s != current.json()["stage_id"]])
+        return await c.post(
+            f"/v1/deals/{deal_id}/move",
+            json={"stage_id": target},
+            headers={"If-Match": current.headers["ETag"]},
+        )
+
+    async def board(c: Client, i: int) -> Reply:
+        return await c.get(f"/v1/pipelines/{pipeline['id']}/board")
+
+    results.append(await run_scenario("S1 create contact", requests, create, client))
+    s2 = await run_scenario("S2 list 50 (owner filter)", requests, listing, client)
+    s2.raw_bytes = [raw for raw, _ in sizes]
+    s2.gzip_bytes = [wire for _, wire in sizes]
+    results.append(s2)
+    results.append(await run_scenario("S3 deal card", requests, card, client))
+    results.append(await run_scenario("S4 move stage, 20 writers", requests, move, client))
+    results.append(await run_scenario("S5 board", max(requests // 4, 20), board, client))
+    return results
 
 
 async def _pg(admin_url: str, statement: str) -> None:
@@ -329,7 +385,7 @@ def main() -> None:
             )
             process, base = start_server(url, folder)
             try:
-                for result in asyncio.run(drive(base, args.requests)):
+                for result in asyncio.run(drive(base, process.pid, args.requests)):
                     print(result.report())
             finally:
                 process.send_signal(signal.SIGINT)
