@@ -9,7 +9,7 @@ For each update from a person in a private chat:
    Handlers receive `actor` (an `Actor`, or None for the linking command), `user` (the linked
    `User`, or None) and `replies` (a `Replies` in the person's language).
 3. The gate: someone who is not an actor gets one polite sentence and nothing else. The only
-   update that passes without an actor is `/start` (it carries the link token).
+   update that passes without an actor is `/start <token>` (the deep link).
 4. Run the handler. A `DomainError` rolls the transaction back and answers its sentence; any
    other exception rolls back, is logged, and answers a short apology. The bot never shows a
    traceback and never stays silent.
@@ -42,13 +42,18 @@ from models.text import Text
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-_START = re.compile(r"^/start(@\w+)?(\s|$)")
+_START_WITH_TOKEN = re.compile(r"^/start(@\w+)?\s+\S")
 
 
 def is_link_request(update: Update) -> bool:
-    """Only `/start` may come from someone Voronka does not know: it carries the link token."""
+    """Only `/start <token>` may come from someone Voronka does not know (or no longer lets in):
+    the token is how they become known."""
     message = update.message
-    return message is not None and bool(message.text) and bool(_START.match(message.text or ""))
+    return (
+        message is not None
+        and bool(message.text)
+        and bool(_START_WITH_TOKEN.match(message.text or ""))
+    )
 
 
 def _error_sentence(error: DomainError) -> Text:

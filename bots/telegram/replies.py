@@ -39,7 +39,7 @@ class Replies:
         return list(self._methods)
 
     def render(self, text: Text, /, **values: object) -> str:
-        return render(text, self.language, **values)
+        return render(text, self.language, values)
 
     def say(
         self, text: Text, /, *, reply_markup: InlineKeyboardMarkup | None = None, **values: object
@@ -71,16 +71,17 @@ class Replies:
         )
 
     def notify(self, text: Text | None = None, /, *, alert: bool = False, **values: object) -> None:
-        """Answer the pressed button: a toast (or an alert box) over the chat."""
+        """Answer the pressed button: a toast (or an alert box) over the chat. Without a button
+        (the update is a message) the sentence is sent as a message. Either way it is plain
+        text, not HTML, so a sentence from the domain shows as written."""
+        plain = render(text, self.language, values, markup=False) if text is not None else None
         if self.callback_query_id is None:
-            if text is not None:
-                self.add(SendMessage(chat_id=self.chat_id, text=self.render(text, **values)))
+            if plain is not None:
+                self.add(SendMessage(chat_id=self.chat_id, text=plain, parse_mode=None))
             return
         self.add(
             AnswerCallbackQuery(
-                callback_query_id=self.callback_query_id,
-                text=self.render(text, **values) if text is not None else None,
-                show_alert=alert or None,
+                callback_query_id=self.callback_query_id, text=plain, show_alert=alert or None
             )
         )
 

@@ -8,6 +8,7 @@ in a `texts_<feature>.py` beside its router when there are many) and its command
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from models.text import Text
@@ -24,10 +25,16 @@ def telegram_language(language_code: str | None, default: str = "ru") -> str:
     return "ru" if code in _RUSSIAN_READERS else "en"
 
 
-def render(text: Text, language: str, /, **values: object) -> str:
-    """The text in `language` as Telegram HTML, with every value escaped."""
-    escaped = {name: html.escape(str(value), quote=False) for name, value in values.items()}
-    return text.get(language).format(**escaped) if escaped else text.get(language)
+def render(
+    text: Text, language: str, values: Mapping[str, object] | None = None, *, markup: bool = True
+) -> str:
+    """The text in `language` with `values` put in: Telegram HTML with every value escaped, or
+    plain text (`markup=False`, for button answers and sentences that come from the domain)."""
+    if not values:
+        return text.get(language)
+    if markup:
+        values = {name: html.escape(str(value), quote=False) for name, value in values.items()}
+    return text.get(language).format(**values)
 
 
 @dataclass(frozen=True, slots=True)

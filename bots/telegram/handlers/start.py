@@ -22,10 +22,9 @@ async def start(
 ) -> None:
     token = (command.args or "").strip()
     if not token:
-        if user is None:
-            replies.say(texts.NOT_LINKED)
-        else:
-            replies.say(texts.WELCOME_BACK, name=user.full_name)
+        # Only a linked, active user gets here without a token: the middleware's gate.
+        assert user is not None
+        replies.say(texts.WELCOME_BACK, name=user.full_name)
         return
     assert message.from_user is not None
     linked = await consume_telegram_link(token, message.from_user.id)
