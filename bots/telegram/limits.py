@@ -134,13 +134,21 @@ class TelegramLimits(BaseRequestMiddleware):
                 if not sending:
                     await self._sleep(error.retry_after)
             except TelegramForbiddenError:
-                if isinstance(chat_id, int) and chat_id > 0 and self.on_unreachable is not None:
-                    await self.on_unreachable(chat_id)
+                if isinstance(chat_id, int) and chat_id > 0:
+                    await self._report_unreachable(chat_id)
                 raise
             except (TelegramServerError, TelegramNetworkError):
                 if sending or isinstance(method, GetUpdates) or attempt >= self.max_attempts:
                     raise
                 await self._sleep(0.5 * 2 ** (attempt - 1))
+
+    async def _report_unreachable(self, chat_id: int) -> None:
+        if self.on_unreachable is None:
+            return
+        try:
+            await self.on_unreachable(chat_id)
+        except Exception:  # the caller hears about the 403, not about our bookkeeping
+            log.exception("could not mark Telegram chat %s as unreachable", chat_id)
 
     def _pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -155,3 +155,18 @@ async def test_server_errors_are_retried_only_where_repeating_is_harmless(
         ("setMyCommands", 200),
     ]
     assert telegram.time.sleeps[-2:] == [0.5, 1.0]
+
+
+async def test_a_failing_mark_does_not_hide_the_403(
+    telegram_api: TelegramApiDouble, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken_mark(chat_id: int) -> None:
+        raise RuntimeError("database is down")
+
+    session = AiohttpSession(api=TelegramAPIServer.from_base(telegram_api.url))
+    session.middleware(TelegramLimits(on_unreachable=broken_mark))
+    telegram_api.block(5)
+    async with Bot(TOKEN, session=session) as bot:
+        with pytest.raises(TelegramForbiddenError):
+            await bot.send_message(5, "hi")
+    assert "could not mark Telegram chat 5" in caplog.text
