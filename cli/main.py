@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
-from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 import typer
 from tortoise.transactions import in_transaction
 
+from cli.runtime import run_async as _run
 from models.errors import DomainError, ValidationFailed
 from models.settings import Settings, SettingsError, get_settings, load_settings
 
@@ -32,21 +31,6 @@ class CommandFailed(Exception):
 def _settings(**overrides: Any) -> Settings:
     changed = {k: v for k, v in overrides.items() if v is not None}
     return load_settings(**changed) if changed else get_settings()
-
-
-def _run(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """Run on uvloop where it exists: its event loop and thread hand-offs (every aiosqlite query
-    is one) cost a fraction of asyncio's, which bench/api.py shows in the API's throughput."""
-    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-        return runner.run(coroutine)
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:  # Windows has no uvloop
-        return None
-    return uvloop.new_event_loop
 
 
 @app.command()
