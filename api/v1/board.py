@@ -55,11 +55,7 @@ def _column(column: BoardColumn) -> ColumnOut:
         sums=[MoneyOut(currency=c, amount=a) for c, a in sorted(column.sums.items())],
         deals=[
             BoardDealOut.model_validate(
-                {
-                    **DealOut.model_validate(item.deal).model_dump(),
-                    "seconds_in_stage": item.seconds_in_stage,
-                    "overdue": item.overdue,
-                }
+                {**item.deal, "seconds_in_stage": item.seconds_in_stage, "overdue": item.overdue}
             )
             for item in column.deals
         ],

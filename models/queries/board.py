@@ -7,24 +7,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tortoise.functions import Count, Sum
-
 from models.actor import Actor
 from models.clock import now
 from models.entities import Deal, Pipeline, Stage
 from models.errors import NotFound
-from models.queries.deals import SORTS
-from models.queries.paging import Sort, keyset_page
+from models.queries.deals import SORTS, deal_rows
+from models.queries.paging import Sort, keyset_rows
+from models.queries.rows import Where, fetch
 from models.rules.money import from_minor
 from models.rules.timing import stage_overdue, time_in_stage
-from models.scope import visible
+from models.scope import visible_condition
 
 BOARD_SORT = Sort("stage_entered_at", descending=False)
 
 
 @dataclass(frozen=True, slots=True)
 class BoardDeal:
-    deal: Deal
+    deal: dict[str, Any]  # a row of models.queries.deals.deal_rows
     seconds_in_stage: int
     overdue: bool
 
@@ -41,30 +40,37 @@ class BoardColumn:
 async def pipeline_board(
     actor: Actor, pipeline_id: int, per_stage: int, owner_id: int | None = None
 ) -> tuple[Pipeline, list[BoardColumn]]:
+    """Counts and sums in one grouped statement, then each stage's first deals by the
+    (stage, time in stage) index: hand-written, as the screen opened most after the lists."""
     pipeline = await Pipeline.get_or_none(id=pipeline_id)
     if pipeline is None:
         raise NotFound("pipeline", pipeline_id)
-    deals = visible(Deal, actor).filter(pipeline_id=pipeline_id)
+    where = Where()
+    where.add('"deal"."pipeline_id" = ?', pipeline_id)
+    if (scope := visible_condition(Deal, actor)) is not None:
+        condition, params = scope
+        where.add(condition, *params)
     if owner_id is not None:
-        deals = deals.filter(owner_id=owner_id)
+        where.add('"deal"."owner_id" = ?', owner_id)
     counts: dict[int, int] = defaultdict(int)
     sums: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    grouped = (
-        await deals.annotate(count=Count("id"), total=Sum("amount_minor"))
-        .group_by("stage_id", "currency")
-        .values("stage_id", "currency", "count", "total")
+    grouped = await fetch(
+        'SELECT "deal"."stage_id" AS stage_id, "deal"."currency" AS currency, COUNT(*) AS n, '
+        f'SUM("deal"."amount_minor") AS total FROM "deal" WHERE {where.sql} '
+        'GROUP BY "deal"."stage_id", "deal"."currency"',
+        where.params,
     )
     for row in grouped:
-        counts[row["stage_id"]] += int(row["count"])
+        counts[row["stage_id"]] += int(row["n"])
         if row["total"] is not None:
             # Money is summed per currency, in integer minor units: exact on both dialects.
             sums[row["stage_id"]][row["currency"]] = from_minor(int(row["total"]), row["currency"])
     at = now()
     columns = []
     for stage in await Stage.filter(pipeline_id=pipeline_id).order_by("position", "id"):
-        page = await keyset_page(
-            deals.filter(stage_id=stage.id), BOARD_SORT, SORTS, None, per_stage
-        )
+        in_stage = where.copy()
+        in_stage.add('"deal"."stage_id" = ?', stage.id)
+        page = await keyset_rows(Deal, None, in_stage, BOARD_SORT, SORTS, None, per_stage)
         columns.append(
             BoardColumn(
                 stage=stage,
@@ -73,10 +79,10 @@ async def pipeline_board(
                 deals=[
                     BoardDeal(
                         deal,
-                        int(time_in_stage(deal.stage_entered_at, at).total_seconds()),
-                        stage_overdue(deal.stage_entered_at, stage.planned_days, at),
+                        int(time_in_stage(deal["stage_entered_at"], at).total_seconds()),
+                        stage_overdue(deal["stage_entered_at"], stage.planned_days, at),
                     )
-                    for deal in page.items
+                    for deal in deal_rows(page.items)
                 ],
                 next_after=page.next_after,
             )

@@ -7,8 +7,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from tortoise.models import Model
-
 from models.actor import Actor
 from models.entities import (
     Deal,
@@ -20,7 +18,7 @@ from models.entities import (
 from models.errors import NotFound
 from models.queries.fulltext import search
 from models.queries.paging import Page, keyset_page, parse_sort
-from models.queries.rows import decoded, fetch
+from models.queries.rows import decoded, fetch, select_list
 from models.rules.money import from_minor
 from models.scope import get_visible, visible, visible_condition
 
@@ -83,18 +81,19 @@ class DealCard:
     open_tasks: list[dict[str, Any]]
 
 
-def _columns(model: type[Model], alias: str) -> str:
-    return ", ".join(
-        f'{alias}."{column}" AS "{name}"'
-        for name, column in model._meta.fields_db_projection.items()
-    )
+def deal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored deal rows as values, with `amount` as the Decimal of `amount_minor`."""
+    for deal in decoded(Deal, rows):
+        minor = deal["amount_minor"]
+        deal["amount"] = None if minor is None else from_minor(minor, deal["currency"])
+    return rows
 
 
 @cache
 def _card_statements() -> tuple[str, str, str]:
     """The card's SELECTs, built once Tortoise has filled in every model's columns."""
     deal = f"""
-        SELECT {_columns(Deal, '"deal"')},
+        SELECT {select_list(Deal, '"deal"')},
                s.name AS stage_name, s.kind AS stage_kind, s.planned_days AS stage_planned_days,
                co.name AS company_name, ct.first_name AS contact_first_name,
                ct.last_name AS contact_last_name
@@ -105,11 +104,11 @@ def _card_statements() -> tuple[str, str, str]:
         WHERE deal.id = ?
     """
     interactions = f"""
-        SELECT {_columns(Interaction, "i")} FROM interaction i
+        SELECT {select_list(Interaction, "i")} FROM interaction i
         WHERE i.deal_id = ? ORDER BY i.occurred_at DESC, i.id DESC LIMIT {CARD_INTERACTIONS}
     """
     tasks = f"""
-        SELECT {_columns(Task, "t")} FROM task t
+        SELECT {select_list(Task, "t")} FROM task t
         WHERE t.deal_id = ? AND t.status = ? ORDER BY t.due_at, t.id
     """
     return deal, interactions, tasks
@@ -139,10 +138,7 @@ async def deal_card(actor: Actor, deal_id: int) -> DealCard:
         "first_name": row.pop("contact_first_name"),
         "last_name": row.pop("contact_last_name"),
     }
-    deal = decoded(Deal, [row])[0]
-    deal["amount"] = (
-        None if deal["amount_minor"] is None else from_minor(deal["amount_minor"], deal["currency"])
-    )
+    deal = deal_rows([row])[0]
     interactions = decoded(Interaction, await fetch(interactions_sql, [deal_id]))
     tasks = decoded(Task, await fetch(tasks_sql, [deal_id, TaskStatus.OPEN.value]))
     return DealCard(

@@ -16,7 +16,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from models.errors import FieldError, ValidationFailed
-from models.queries.rows import Where, decoded, fetch
+from models.queries.rows import Where, decoded, fetch, select_list
 from models.text import Text
 
 M = TypeVar("M", bound=Model)
@@ -114,17 +114,19 @@ def _page(rows: list[R], sort: Sort, limit: int, read: Callable[[R, str], Any]) 
 
 async def keyset_rows(
     model: type[Model],
-    columns: Iterable[str],
+    columns: Iterable[str] | None,
     where: Where,
     sort: Sort,
     allowed: dict[str, type],
     after: list[Any] | None,
     limit: int,
 ) -> Page[dict[str, Any]]:
-    """`keyset_page` as one hand-written statement: the rows of `model` as dicts of `columns`."""
+    """`keyset_page` as one hand-written statement: the rows of `model` as dicts of `columns`
+    (None: every column)."""
     limit = max(1, min(limit, MAX_LIMIT))
     table = model._meta.db_table
-    select = "SELECT " + ", ".join(f'"{table}"."{name}"' for name in columns) + f' FROM "{table}"'
+    quoted = f'"{table}"'
+    select = f"SELECT {select_list(model, quoted, columns)} FROM {quoted}"
     column, key = f'"{table}"."{sort.field}"', f'"{table}"."id"'
     direction = "DESC" if sort.descending else "ASC"
     if after is not None:

@@ -10,7 +10,7 @@ current transaction, like Tortoise's own queries.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -50,12 +50,24 @@ def placeholders(count: int) -> str:
     return ", ".join("?" * count)
 
 
+def select_list(model: type[Model], table: str, names: Iterable[str] | None = None) -> str:
+    """`"t"."column" AS "field", …` for `names` (None: every column) of `model` read as `table`
+    (its name or an alias). Call after Tortoise is initialised: it adds the `…_id` columns."""
+    projection = model._meta.fields_db_projection
+    return ", ".join(f'{table}."{projection[name]}" AS "{name}"' for name in names or projection)
+
+
 class Where:
     """AND-ed SQL conditions with their parameters, built up one filter at a time."""
 
     def __init__(self) -> None:
         self.conditions: list[str] = []
         self.params: list[Any] = []
+
+    def copy(self) -> Where:
+        where = Where()
+        where.conditions, where.params = list(self.conditions), list(self.params)
+        return where
 
     def add(self, condition: str, *params: Any) -> None:
         self.conditions.append(condition)
