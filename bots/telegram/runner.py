@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
+from aiogram import Dispatcher
 from aiogram.exceptions import TelegramAPIError
 
 from bots.telegram.app import TelegramRuntime, configure_commands
@@ -29,11 +31,30 @@ async def run_polling(settings: Settings, runtime: TelegramRuntime | None = None
             except TelegramAPIError as error:
                 log.warning("Telegram is not reachable (%s): retrying", error)
                 await asyncio.sleep(SETUP_RETRY_SECONDS)
-        await dispatcher.start_polling(
-            bot,
-            handle_signals=False,
-            close_bot_session=False,
-            allowed_updates=dispatcher.resolve_used_update_types(),
+        polling = asyncio.create_task(
+            dispatcher.start_polling(
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=dispatcher.resolve_used_update_types(),
+            )
         )
+        try:
+            await asyncio.shield(polling)
+        except asyncio.CancelledError:
+            await _stop(dispatcher, polling)
+            raise
     finally:
         await runtime.close()
+
+
+async def _stop(dispatcher: Dispatcher, polling: asyncio.Task[None]) -> None:
+    """Stop polling for good. Cancelling `start_polling` itself would leave its inner polling
+    task running (it waits on `asyncio.wait`, which does not cancel what it waits for)."""
+    if not polling.done():
+        try:
+            await dispatcher.stop_polling()
+        except RuntimeError:  # not started yet
+            polling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling

@@ -29,9 +29,7 @@ async def test_polling_sets_up_the_bot_and_answers_updates(
         telegram_api.push_update(message_dict(OLGA, "/help"))
         await telegram_api.wait_until(lambda: bool(telegram_api.texts(OLGA.id)))
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await _cancel(task)
     methods = [c.method for c in telegram_api.calls]
     assert methods[:4] == ["deleteWebhook", "setMyCommands", "setMyCommands", "setMyCommands"]
     assert "getUpdates" in methods
@@ -49,8 +47,31 @@ async def test_polling_waits_for_telegram_to_come_back(
     settings = bot_settings(db, telegram_api.url)
     task = asyncio.create_task(run_polling(settings, TelegramRuntime(settings)))
     await telegram_api.wait_until(lambda: len(telegram_api.calls_of("setMyCommands")) == 3)
+    await _cancel(task)
+    statuses = [c.status for c in telegram_api.calls_of("deleteWebhook")]
+    assert statuses == [401, 200]
+
+
+async def test_cancelling_stops_polling_for_good(db: str, telegram_api: TelegramApiDouble) -> None:
+    settings = bot_settings(db, telegram_api.url)
+    task = asyncio.create_task(run_polling(settings, TelegramRuntime(settings)))
+    await telegram_api.wait_until(lambda: len(telegram_api.calls_of("setMyCommands")) == 3)
+    await asyncio.sleep(0.05)  # polling has started
+    await _cancel(task)
+    await asyncio.sleep(0.05)
+    assert _polling_tasks() == [], "aiogram's inner polling task was left running"
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    statuses = [c.status for c in telegram_api.calls_of("deleteWebhook")]
-    assert statuses == [401, 200]
+    assert task.cancelled()
+
+
+def _polling_tasks() -> list[asyncio.Task[object]]:
+    return [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "") == "Dispatcher._polling"
+    ]
