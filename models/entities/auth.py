@@ -31,6 +31,7 @@ class Session(Model):
 
     class Meta:
         table = "auth_session"
+        indexes = (("user_id",),)
 
 
 class RefreshToken(Model):
@@ -49,6 +50,7 @@ class RefreshToken(Model):
 
     class Meta:
         table = "auth_refresh_token"
+        indexes = (("session_id",),)
 
 
 class PersonalAccessToken(Model):
@@ -70,6 +72,7 @@ class PersonalAccessToken(Model):
 
     class Meta:
         table = "auth_personal_token"
+        indexes = (("user_id",),)
 
 
 class Device(Model):
@@ -89,6 +92,7 @@ class Device(Model):
 
     class Meta:
         table = "device"
+        indexes = (("user_id",),)
 
 
 class LoginFailure(Model):
@@ -139,3 +143,4 @@ class TelegramLinkToken(Model):
 
     class Meta:
         table = "telegram_link_token"
+        indexes = (("user_id",),)

@@ -67,7 +67,10 @@ class Company(Versioned):
     class Meta:
         table = "company"
         # "my companies, latest first" and sync by updated_at: the lists the mobile app opens
-        indexes = (("owner_id", "updated_at"),)
+        indexes = (
+            ("owner_id", "updated_at"),
+            ("office_id", "updated_at"),
+        )
 
 
 class Contact(Versioned):
@@ -103,7 +106,11 @@ class Contact(Versioned):
 
     class Meta:
         table = "contact"
-        indexes = (("owner_id", "updated_at"),)
+        indexes = (
+            ("owner_id", "updated_at"),
+            ("office_id", "updated_at"),
+            ("company_id",),
+        )
 
 
 class ContactPhone(Model):
@@ -155,7 +162,11 @@ class ChannelIdentity(Model):
 
     class Meta:
         table = "channel_identity"
-        indexes = (("channel", "address"),)
+        indexes = (
+            ("channel", "address"),
+            ("contact_id",),
+            ("user_id",),
+        )
 
 
 class Consent(Model):
@@ -176,3 +187,4 @@ class Consent(Model):
 
     class Meta:
         table = "consent"
+        indexes = (("contact_id",),)

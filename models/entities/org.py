@@ -33,6 +33,7 @@ class Office(Timestamped):
 
     class Meta:
         table = "office"
+        indexes = (("parent_id",),)
 
 
 class User(Timestamped):
@@ -57,6 +58,7 @@ class User(Timestamped):
 
     class Meta:
         table = "app_user"
+        indexes = (("office_id",),)
 
 
 class Absence(Timestamped):
@@ -75,6 +77,7 @@ class Absence(Timestamped):
 
     class Meta:
         table = "absence"
+        indexes = (("user_id", "starts_at"),)
 
 
 class Plan(Timestamped):
@@ -94,3 +97,7 @@ class Plan(Timestamped):
 
     class Meta:
         table = "plan"
+        indexes = (
+            ("user_id",),
+            ("office_id",),
+        )

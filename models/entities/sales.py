@@ -31,6 +31,7 @@ class Pipeline(Timestamped):
 
     class Meta:
         table = "pipeline"
+        indexes = (("office_id",),)
 
 
 class Stage(Model):
@@ -56,6 +57,7 @@ class Stage(Model):
     class Meta:
         table = "stage"
         ordering = ("pipeline_id", "position")
+        indexes = (("pipeline_id", "position"),)
 
 
 class LossReason(Model):
@@ -121,6 +123,10 @@ class Lead(Versioned):
 
     class Meta:
         table = "lead"
+        indexes = (
+            ("owner_id", "updated_at"),
+            ("office_id", "updated_at"),
+        )
 
 
 class Deal(Versioned, MoneyMixin):
@@ -167,8 +173,16 @@ class Deal(Versioned, MoneyMixin):
 
     class Meta:
         table = "deal"
-        # owner lists by recency, and board columns (a stage's deals, longest there first)
-        indexes = (("owner_id", "updated_at"), ("stage_id", "stage_entered_at"))
+        # lists by owner or office, board columns (a stage's deals, longest there first), board
+        # sums per pipeline, and the deals of a contact or company
+        indexes = (
+            ("owner_id", "updated_at"),
+            ("stage_id", "stage_entered_at"),
+            ("office_id", "updated_at"),
+            ("contact_id",),
+            ("company_id",),
+            ("pipeline_id", "stage_id"),
+        )
 
 
 class StageTransition(Model):
@@ -197,6 +211,7 @@ class StageTransition(Model):
 
     class Meta:
         table = "stage_transition"
+        indexes = (("deal_id", "entered_at"),)
 
 
 class Order(Versioned, MoneyMixin):
@@ -227,6 +242,12 @@ class Order(Versioned, MoneyMixin):
 
     class Meta:
         table = "client_order"
+        indexes = (
+            ("owner_id", "updated_at"),
+            ("office_id", "updated_at"),
+            ("contact_id",),
+            ("deal_id",),
+        )
 
 
 class OrderStatusChange(Model):
@@ -246,3 +267,4 @@ class OrderStatusChange(Model):
 
     class Meta:
         table = "order_status_change"
+        indexes = (("order_id",),)

@@ -57,6 +57,13 @@ class Interaction(Model):
 
     class Meta:
         table = "interaction"
+        indexes = (
+            ("deal_id", "occurred_at"),
+            ("contact_id", "occurred_at"),
+            ("company_id", "occurred_at"),
+            ("author_id", "occurred_at"),
+            ("office_id", "occurred_at"),
+        )
 
 
 class Attachment(Model):
@@ -75,6 +82,7 @@ class Attachment(Model):
 
     class Meta:
         table = "attachment"
+        indexes = (("interaction_id",),)
 
 
 class Task(Versioned):
@@ -117,3 +125,11 @@ class Task(Versioned):
 
     class Meta:
         table = "task"
+        indexes = (
+            ("assignee_id", "status", "due_at"),
+            ("deal_id", "status"),
+            ("contact_id", "status"),
+            ("company_id", "status"),
+            ("lead_id",),
+            ("office_id", "status"),
+        )

@@ -46,3 +46,52 @@ async def test_deleting_a_user_or_office_with_business_data_is_refused() -> None
         await Office.filter(id=org.north.id).delete()
     assert await User.exists(id=org.manager.user_id)
     assert await Office.exists(id=org.north.id)
+
+
+# Foreign keys nothing looks rows up by: references to small catalogues (sources, segments, loss
+# reasons, stages of an interaction) and to people recorded for history. Every other foreign key
+# leads some index, or each card, list or cascade would scan its table.
+_UNINDEXED_FOREIGN_KEYS = {
+    ("absence", "deputy_id"),
+    ("company", "source_id"),
+    ("company", "segment_id"),
+    ("contact", "source_id"),
+    ("contact", "segment_id"),
+    ("consent", "recorded_by_id"),
+    ("deal", "source_id"),
+    ("deal", "loss_reason_id"),
+    ("interaction", "stage_id"),
+    ("lead", "source_id"),
+    ("lead", "converted_deal_id"),
+    ("lead", "converted_contact_id"),
+    ("lead", "converted_company_id"),
+    ("client_order", "company_id"),
+    ("order_status_change", "by_id"),
+    ("stage_transition", "stage_id"),
+    ("stage_transition", "from_stage_id"),
+    ("stage_transition", "by_id"),
+    ("task", "author_id"),
+}
+
+
+@pytest.mark.sqlite_only
+@pytest.mark.usefixtures("db")
+async def test_foreign_keys_lead_an_index() -> None:
+    connection = connections.get("default")
+    _, tables = await connection.execute_query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%REFERENCES%'"
+    )
+    missing = []
+    for (table,) in tables:
+        _, keys = await connection.execute_query(f"PRAGMA foreign_key_list('{table}')")
+        _, indexes = await connection.execute_query(f"PRAGMA index_list('{table}')")
+        leading = set()
+        for index in indexes:
+            _, columns = await connection.execute_query(f"PRAGMA index_info('{index[1]}')")
+            leading.add(columns[0][2])
+        missing += [
+            (table, key[3])
+            for key in keys
+            if key[3] not in leading and (table, key[3]) not in _UNINDEXED_FOREIGN_KEYS
+        ]
+    assert missing == [], "index these foreign keys (entity Meta.indexes) or say why not"
