@@ -54,7 +54,11 @@ class Migration(migrations.Migration):
         ),
         ops.AddIndex(
             model_name='Deal',
-            index=Index(fields=['pipeline_id', 'stage_id']),
+            index=Index(fields=['owner_id', 'pipeline_id', 'stage_id', 'currency', 'amount_minor']),
+        ),
+        ops.AddIndex(
+            model_name='Deal',
+            index=Index(fields=['pipeline_id', 'stage_id', 'currency', 'amount_minor', 'office_id']),
         ),
         ops.AddIndex(
             model_name='Device',
