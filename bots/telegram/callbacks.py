@@ -9,3 +9,17 @@ from aiogram.filters.callback_data import CallbackData
 
 class LanguageChoice(CallbackData, prefix="lang"):
     language: str
+
+
+class OpenCard(CallbackData, prefix="open"):
+    """Show the card of a client or deal (`kind`: contact, company or deal)."""
+
+    kind: str
+    id: int
+
+
+class StartLog(CallbackData, prefix="log"):
+    """Start /log (a call, meeting, visit or note) against this client or deal."""
+
+    kind: str
+    id: int
