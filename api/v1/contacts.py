@@ -27,7 +27,6 @@ from models.queries.contacts import (
     ContactFilters,
     get_contact,
     list_contacts,
-    phones_and_emails,
 )
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=problem_responses(401))
@@ -108,9 +107,6 @@ async def list_(
 ) -> PageOut[ContactOut]:
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
     page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
-    phones, emails = await phones_and_emails([row["id"] for row in page.items])
-    for row in page.items:
-        row["phones"], row["emails"] = phones[row["id"]], emails[row["id"]]
     return page_of_rows(ContactOut, page)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,7 +11,7 @@ from models.actor import Actor
 from models.entities import Contact
 from models.queries.fulltext import fulltext_condition
 from models.queries.paging import Page, keyset_rows, parse_sort
-from models.queries.rows import Where, fetch, placeholders
+from models.queries.rows import Where, json_list
 from models.scope import get_visible, visible_condition
 
 SORTS: dict[str, type] = {
@@ -54,8 +54,8 @@ LIST_COLUMNS = (
 async def list_contacts(
     actor: Actor, filters: ContactFilters, sort: str | None, after: list[Any] | None, limit: int
 ) -> Page[dict[str, Any]]:
-    """A page of visible contacts as rows of LIST_COLUMNS: the list the app opens most is one
-    hand-written statement (ADR 0013)."""
+    """A page of visible contacts as rows of LIST_COLUMNS with their `phones` and `emails` (lists,
+    in stored order): the list the app opens most is one hand-written statement (ADR 0014)."""
     where = Where()
     if (scope := visible_condition(Contact, actor)) is not None:
         condition, params = scope
@@ -69,27 +69,14 @@ async def list_contacts(
         found = fulltext_condition("contact", "contact", filters.q)
         where.add(found.sql if found is not None else "1 = 0")
     order = parse_sort(sort, SORTS, "-updated_at")
-    return await keyset_rows(Contact, LIST_COLUMNS, where, order, SORTS, after, limit)
-
-
-async def phones_and_emails(
-    contact_ids: list[int],
-) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Phones and emails of many contacts in one statement, in their stored order."""
-    phones: dict[int, list[str]] = defaultdict(list)
-    emails: dict[int, list[str]] = defaultdict(list)
-    if contact_ids:
-        marks = placeholders(len(contact_ids))
-        rows = await fetch(
-            f"SELECT contact_id, 0 AS kind, number AS value, position FROM contact_phone "
-            f"WHERE contact_id IN ({marks}) "
-            f"UNION ALL SELECT contact_id, 1 AS kind, email AS value, position FROM contact_email "
-            f"WHERE contact_id IN ({marks}) ORDER BY position",
-            [*contact_ids, *contact_ids],
-        )
-        for row in rows:
-            (emails if row["kind"] else phones)[row["contact_id"]].append(row["value"])
-    return phones, emails
+    lists = {
+        "phones": json_list("number", "contact_phone", "contact_id", '"contact"."id"', "position"),
+        "emails": json_list("email", "contact_email", "contact_id", '"contact"."id"', "position"),
+    }
+    page = await keyset_rows(Contact, LIST_COLUMNS, where, order, SORTS, after, limit, lists)
+    for row in page.items:
+        row["phones"], row["emails"] = json.loads(row["phones"]), json.loads(row["emails"])
+    return page
 
 
 async def get_contact(actor: Actor, contact_id: int) -> Contact:

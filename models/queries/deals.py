@@ -116,7 +116,7 @@ def _card_statements() -> tuple[str, str, str]:
 
 async def deal_card(actor: Actor, deal_id: int) -> DealCard:
     """The deal with what a manager looks at next to it, in three hand-written statements: the
-    ORM's joins and model instances cost more than the work here (ADR 0013).
+    ORM's joins and model instances cost more than the work here (ADR 0014).
 
     The company and contact are shown because they belong to a visible deal, even when another
     manager owns them.

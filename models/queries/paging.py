@@ -6,7 +6,7 @@ rows are inserted meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -120,13 +120,16 @@ async def keyset_rows(
     allowed: dict[str, type],
     after: list[Any] | None,
     limit: int,
+    extra: Mapping[str, str] | None = None,
 ) -> Page[dict[str, Any]]:
     """`keyset_page` as one hand-written statement: the rows of `model` as dicts of `columns`
-    (None: every column)."""
+    (None: every column), plus the `extra` SQL expressions by name."""
     limit = max(1, min(limit, MAX_LIMIT))
     table = model._meta.db_table
     quoted = f'"{table}"'
-    select = f"SELECT {select_list(model, quoted, columns)} FROM {quoted}"
+    expressions = [select_list(model, quoted, columns)]
+    expressions += [f'{sql} AS "{name}"' for name, sql in (extra or {}).items()]
+    select = f"SELECT {', '.join(expressions)} FROM {quoted}"
     column, key = f'"{table}"."{sort.field}"', f'"{table}"."id"'
     direction = "DESC" if sort.descending else "ASC"
     if after is not None:

@@ -1,7 +1,7 @@
 """Hand-written SELECTs for the hottest reads, returning plain dicts.
 
 Building a query through Tortoise and pypika, and a model instance per row, cost more than
-SQLite's own work on the requests a phone sends most (bench/api.py, ADR 0013). The few reads
+SQLite's own work on the requests a phone sends most (bench/api.py, ADR 0014). The few reads
 that run on every request or every list page are written here as SQL with `?` placeholders,
 which this module numbers (`$1`, `$2`…) for PostgreSQL. Statements run on the connection of the
 current transaction, like Tortoise's own queries.
@@ -45,9 +45,15 @@ async def fetch(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     return rows
 
 
-def placeholders(count: int) -> str:
-    """`?, ?, ?` for an IN list of `count` values."""
-    return ", ".join("?" * count)
+def json_list(value: str, table: str, key: str, outer: str, order: str) -> str:
+    """A correlated subquery giving `table.value` of the rows whose `key` is `outer`, in `order`,
+    as the text of a JSON array: a row's small lists read in the row's own statement."""
+    rows = f"FROM {table} WHERE {table}.{key} = {outer}"
+    if connections.get("default").capabilities.dialect == "postgres":
+        return f"(SELECT coalesce(json_agg({value} ORDER BY {order}), '[]'::json) {rows})::text"
+    # SQLite before 3.44 has no ORDER BY inside an aggregate: an ordered subquery under an
+    # aggregate is never flattened, so json_group_array sees its rows in order.
+    return f"(SELECT json_group_array({value}) FROM (SELECT {value} {rows} ORDER BY {order}))"
 
 
 def select_list(model: type[Model], table: str, names: Iterable[str] | None = None) -> str:

@@ -195,3 +195,16 @@ async def test_search_by_last_four_digits_email_and_name(
     for q in ("1234", "+7 916 555-12-34", "ivan@corp.test", "ivan@", "Петр"):
         found = (await client.get("/v1/contacts", params={"q": q}, headers=headers)).json()["items"]
         assert [c["id"] for c in found] == [ivan["id"]], q
+
+
+async def test_list_rows_equal_the_cards_with_phones_and_emails_in_order(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    phones = ["+79165550003", "+79165550001", "+79165550002"]
+    emails = ["b@corp.test", "a@corp.test"]
+    first = (await _create(client, headers, phones=phones, emails=emails)).json()
+    second = (await _create(client, headers, first_name="Анна", phones=[], emails=[])).json()
+    listed = await client.get("/v1/contacts", params={"sort": "id"}, headers=headers)
+    assert listed.json()["items"] == [first, second]
+    assert first["phones"] == phones and first["emails"] == emails
+    assert second["phones"] == [] and second["emails"] == []
