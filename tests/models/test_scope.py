@@ -10,7 +10,15 @@ from models.entities import Company, Contact, Deal, Interaction, Lead, Order, Ro
 from models.errors import NotFound
 from models.ops.interactions import log_interaction
 from models.ops.org import set_user_active
-from models.scope import assignable_user, get_visible, visible, visible_offices, visible_users
+from models.queries.rows import fetch
+from models.scope import (
+    assignable_user,
+    get_visible,
+    visible,
+    visible_condition,
+    visible_offices,
+    visible_users,
+)
 from tests.factories import (
     SYSTEM,
     Org,
@@ -49,7 +57,16 @@ async def rows_of_everyone(org: Org, model: type[Model]) -> dict[str, int]:
 async def seen_by(actor: Actor, model: type[Model], rows: dict[str, int]) -> set[str]:
     ids = set(await visible(model, actor).values_list("id", flat=True))
     assert ids <= set(rows.values()), "visible() returned rows that were never made"
+    assert ids == await seen_by_sql(actor, model), "visible_condition() disagrees with visible()"
     return {who for who, pk in rows.items() if pk in ids}
+
+
+async def seen_by_sql(actor: Actor, model: type[Model]) -> set[int]:
+    """The ids the hand-written reads see (models/queries/rows.py, ADR 0014)."""
+    table = model._meta.db_table
+    condition, params = visible_condition(model, actor) or ("1 = 1", [])
+    rows = await fetch(f'SELECT "{table}"."id" AS id FROM "{table}" WHERE {condition}', params)
+    return {row["id"] for row in rows}
 
 
 @pytest.mark.parametrize("model", list(BUILDERS), ids=lambda m: m.__name__)
