@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from tortoise.models import Model
 
@@ -15,6 +16,7 @@ from models.entities import Company, Contact, Deal, Lead, Task, TaskStatus
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from models.ops import fields as f
 from models.ops.versioning import update_versioned
+from models.rules.snooze import an_hour_later, tomorrow
 from models.scope import get_visible
 from models.text import Text
 
@@ -36,6 +38,7 @@ _LINKS: dict[str, type[Model]] = {
     "company_id": Company,
     "lead_id": Lead,
 }
+SnoozePreset = Literal["hour", "tomorrow"]
 _NOT_OPEN = Text("Задача уже закрыта.", "The task is already closed.")
 _IN_PAST = Text("Время должно быть в будущем.", "The time must be in the future.")
 
@@ -76,6 +79,12 @@ async def create_task(actor: Actor, values: Mapping[str, Any]) -> Task:
     return task
 
 
+async def open_task(actor: Actor, task_id: int) -> Task:
+    """The task, if the actor may see it and it is still open: what a change of it (complete,
+    cancel, snooze) starts from, for an edge that asks for the change in more than one step."""
+    return await _open_task(actor, task_id)
+
+
 async def _open_task(actor: Actor, task_id: int) -> Task:
     task = await get_visible(Task, actor, task_id)
     if task.status is not TaskStatus.OPEN:
@@ -113,7 +122,25 @@ async def cancel_task(actor: Actor, task_id: int, *, version: int | None) -> Tas
 
 async def snooze_task(actor: Actor, task_id: int, until: datetime, *, version: int | None) -> Task:
     """Put a task off: it is due and reminds again at `until`."""
+    return await _snooze(actor, await _open_task(actor, task_id), until, version)
+
+
+async def put_off_task(
+    actor: Actor, task_id: int, preset: SnoozePreset, *, version: int | None
+) -> Task:
+    """Snooze by a preset, read on the actor's wall clock (`models/rules/snooze.py`): "hour" is
+    an hour from now, "tomorrow" is tomorrow at the time the task was due (or 10:00)."""
     task = await _open_task(actor, task_id)
+    at = now()
+    if preset == "hour":
+        until = an_hour_later(at)
+    else:
+        until = tomorrow(at, task.due_at, ZoneInfo(actor.timezone))
+    return await _snooze(actor, task, until, version)
+
+
+async def _snooze(actor: Actor, task: Task, until: datetime, version: int | None) -> Task:
+    task_id = task.id
     errors = FieldErrors()
     if f.aware_datetime(until, "until", errors) is not None and until <= now():
         errors.add("until", "in_past", _IN_PAST)
@@ -122,3 +149,4 @@ async def snooze_task(actor: Actor, task_id: int, until: datetime, *, version: i
     await update_versioned(task, version, due_at=until, remind_at=until)
     await audit_changes(actor, ENTITY, task_id, changes, action="snooze")
     return task
+

@@ -9,7 +9,7 @@ from typing import Any
 
 from models.actor import Actor
 from models.clock import now
-from models.entities import Deal, Pipeline, Stage
+from models.entities import Deal, Pipeline, Stage, StageKind
 from models.errors import NotFound
 from models.queries.deals import SORTS, deal_rows
 from models.queries.paging import Sort, keyset_rows
@@ -88,3 +88,28 @@ async def pipeline_board(
             )
         )
     return pipeline, columns
+
+
+@dataclass(frozen=True, slots=True)
+class MyBoard:
+    pipeline: Pipeline
+    columns: list[BoardColumn]  # open stages holding some of the actor's deals, in order
+
+
+async def my_open_deals(actor: Actor, per_stage: int) -> list[MyBoard]:
+    """The actor's own open deals (as owner, like `my_day`) as boards: one per pipeline they have
+    open deals in, each with the open stages that hold some, their counts, sums and first
+    `per_stage` deals (longest in the stage first)."""
+    rows = (
+        await Deal.filter(owner_id=actor.user_id, closed_at__isnull=True)
+        .distinct()
+        .values("pipeline_id")
+    )
+    boards = []
+    for pipeline_id in sorted({row["pipeline_id"] for row in rows}):
+        pipeline, columns = await pipeline_board(actor, pipeline_id, per_stage, actor.user_id)
+        open_columns = [c for c in columns if c.stage.kind is StageKind.OPEN and c.count]
+        if open_columns:
+            boards.append(MyBoard(pipeline, open_columns))
+    boards.sort(key=lambda board: (board.pipeline.position, board.pipeline.id))
+    return boards

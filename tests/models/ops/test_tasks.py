@@ -5,7 +5,14 @@ import pytest
 from models.clock import FrozenClock
 from models.entities import AuditEntry, Task, TaskStatus
 from models.errors import NotFound, PreconditionFailed, ValidationFailed
-from models.ops.tasks import cancel_task, complete_task, snooze_task, update_task
+from models.ops.tasks import (
+    cancel_task,
+    complete_task,
+    open_task,
+    put_off_task,
+    snooze_task,
+    update_task,
+)
 from tests.factories import (
     T0,
     Org,
@@ -187,3 +194,36 @@ async def test_stale_version(org: Org, clock: FrozenClock) -> None:
         "Позвонить в 15:00",
         2,
     )
+
+
+async def test_put_off_by_an_hour_or_to_tomorrow_on_the_actors_clock(
+    org: Org, clock: FrozenClock
+) -> None:
+    clock.advance(timedelta(minutes=7, seconds=30))  # 12:07:30 in Moscow
+    overdue = await make_task(org.manager, due_at=T0 - timedelta(days=3, hours=1))  # 08:00
+    undated = await make_task(org.manager)
+    await put_off_task(org.manager, overdue.id, "hour", version=1)
+    stored = await Task.get(id=overdue.id)
+    assert stored.due_at == stored.remind_at == T0 + timedelta(hours=1, minutes=7)
+    await put_off_task(org.manager, overdue.id, "tomorrow", version=2)
+    assert (await Task.get(id=overdue.id)).due_at == T0 + timedelta(days=1, hours=1, minutes=7)
+    await put_off_task(org.manager, undated.id, "tomorrow", version=None)
+    assert (await Task.get(id=undated.id)).due_at == T0 + timedelta(days=1, hours=-2), "10:00 MSK"
+    rows = await AuditEntry.filter(entity="task", entity_id=overdue.id, action="snooze")
+    assert len(rows) == 4
+
+
+async def test_put_off_checks_like_snooze(org: Org, clock: FrozenClock) -> None:
+    task = await make_task(org.colleague, due_at=T0)
+    for actor in (org.manager, org.south_head):
+        with pytest.raises(NotFound):
+            await put_off_task(actor, task.id, "hour", version=None)
+        with pytest.raises(NotFound):
+            await open_task(actor, task.id)
+    await complete_task(org.colleague, task.id, version=None)
+    with pytest.raises(ValidationFailed) as raised:
+        await put_off_task(org.colleague, task.id, "tomorrow", version=None)
+    assert error_codes(raised.value) == {"status": "not_open"}
+    with pytest.raises(ValidationFailed):
+        await open_task(org.head, task.id)
+    assert (await Task.get(id=task.id)).due_at == T0
