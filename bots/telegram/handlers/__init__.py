@@ -10,6 +10,16 @@ from aiogram import Router
 def feature_routers() -> list[Router]:
     # Fresh routers every time: a Router can belong to one dispatcher only.
     from bots.telegram.handlers import fallback, language, start
+    from bots.telegram.handlers import cancel, files, log, new
     from bots.telegram.handlers import help as help_command
 
-    return [start.build(), help_command.build(), language.build(), fallback.build()]
+    return [
+        start.build(),
+        help_command.build(),
+        language.build(),
+        new.build(),
+        log.build(),
+        files.build(),
+        cancel.build(),
+        fallback.build(),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bots.telegram.app import configure_commands
 from bots.telegram.callbacks import LanguageChoice
+from bots.telegram.texts import COMMANDS
 from models.entities import AuditEntry, User
 from tests.bots.conftest import BotHarness, link
 from tests.doubles.telegram_updates import Person
@@ -18,13 +19,15 @@ async def test_help_lists_the_commands_in_the_users_language(telegram: BotHarnes
     await User.filter(id=user.id).update(language="en")
     await telegram.send(OLGA, "/help")
     russian, english = telegram.texts(OLGA)
+    # Every command of the menu, in its order; features add theirs to texts.COMMANDS.
     assert russian.splitlines() == [
         "Команды Voronka:",
-        "/help — Что умеет бот",
-        "/lang — Язык: русский или English",
+        *(f"/{item.command} — {item.description.ru}" for item in COMMANDS),
         "",
         "Язык бота меняется командой /lang.",
     ]
+    assert "/help — Что умеет бот" in russian.splitlines()
+    assert "/lang — Язык: русский или English" in russian.splitlines()
     assert english.splitlines()[0] == "Voronka commands:"
     assert "/lang — Language: English or Russian" in english
 
@@ -85,8 +88,11 @@ async def test_command_menus_are_set_for_both_languages_and_the_default(
     assert set(menus) == {None, "ru", "en"}
     assert all(m["scope"] == {"type": "default"} for m in menus.values())
     assert menus["en"]["commands"] == [
-        {"command": "help", "description": "What the bot can do"},
-        {"command": "lang", "description": "Language: English or Russian"},
+        {"command": item.command, "description": item.description.en} for item in COMMANDS
     ]
-    assert menus["ru"]["commands"][0] == {"command": "help", "description": "Что умеет бот"}
+    assert {"command": "help", "description": "What the bot can do"} in menus["en"]["commands"]
+    assert {"command": "lang", "description": "Language: English or Russian"} in menus["en"][
+        "commands"
+    ]
+    assert {"command": "help", "description": "Что умеет бот"} in menus["ru"]["commands"]
     assert menus[None]["commands"] == menus["ru"]["commands"]
