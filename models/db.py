@@ -22,7 +22,6 @@ ENTITY_MODULES = [
     "models.entities.auth",
     "models.entities.search",
     "models.entities.telegram",
-    "models.entities.messaging",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

@@ -14,8 +14,8 @@ from api.pagination import (
     Cursor,
     Limit,
     PageOut,
-    RowsPage,
     decode_cursor,
+    page_of_rows,
 )
 from api.problems import problem_responses
 from api.schemas import Id, Input, Moment, Output
@@ -88,12 +88,7 @@ async def _single(contact: Contact, response: Response) -> ContactOut:
     return ContactOut(**row, phones=phones, emails=emails)
 
 
-@router.get(
-    "",
-    operation_id="listContacts",
-    response_model=PageOut[ContactOut],
-    responses=problem_responses(422),
-)
+@router.get("", operation_id="listContacts", responses=problem_responses(422))
 async def list_(
     actor: CurrentActor,
     _: Transaction,
@@ -109,9 +104,10 @@ async def list_(
     ] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
-) -> RowsPage:
+) -> PageOut[ContactOut]:
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
-    return RowsPage(await list_contacts(actor, filters, sort, decode_cursor(cursor), limit))
+    page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
+    return page_of_rows(ContactOut, page)
 
 
 @router.post(

@@ -46,13 +46,10 @@ class BotCommandText:
 # The menu of commands (setMyCommands) and the body of /help, in this order.
 COMMANDS: tuple[BotCommandText, ...] = (
     BotCommandText(
-        "new", Text("Создать контакт, компанию или сделку", "Create a contact, company or deal")
+        "today", Text("Мой день: просроченное и задачи на сегодня", "My day: overdue and due today")
     ),
-    BotCommandText(
-        "log",
-        Text("Записать звонок, встречу, визит или заметку", "Log a call, meeting, visit or note"),
-    ),
-    BotCommandText("cancel", Text("Отменить начатое", "Cancel what is in progress")),
+    BotCommandText("tasks", Text("Мои открытые задачи", "My open tasks")),
+    BotCommandText("deals", Text("Мои открытые сделки по этапам", "My open deals by stage")),
     BotCommandText("help", Text("Что умеет бот", "What the bot can do")),
     BotCommandText("lang", Text("Язык: русский или English", "Language: English or Russian")),
 )

@@ -26,14 +26,12 @@ from models.entities.enums import (
     Direction,
     InteractionKind,
     LeadStatus,
-    MessageState,
     OfficeKind,
     OrderStatus,
     Role,
     StageKind,
     TaskStatus,
 )
-from models.entities.messaging import OutboundMessage, Template
 from models.entities.org import Absence, Office, Plan, User
 from models.entities.sales import (
     Deal,
@@ -71,13 +69,11 @@ __all__ = [
     "LeadStatus",
     "LoginFailure",
     "LossReason",
-    "MessageState",
     "Office",
     "OfficeKind",
     "Order",
     "OrderStatus",
     "OrderStatusChange",
-    "OutboundMessage",
     "PersonalAccessToken",
     "Pipeline",
     "Plan",
@@ -94,6 +90,5 @@ __all__ = [
     "TaskStatus",
     "TelegramLinkToken",
     "TelegramUpdate",
-    "Template",
     "User",
 ]

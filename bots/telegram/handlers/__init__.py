@@ -9,17 +9,15 @@ from aiogram import Router
 
 def feature_routers() -> list[Router]:
     # Fresh routers every time: a Router can belong to one dispatcher only.
-    from bots.telegram.handlers import fallback, language, start
-    from bots.telegram.handlers import cancel, files, log, new
+    from bots.telegram.handlers import deals, fallback, language, start, tasks, today
     from bots.telegram.handlers import help as help_command
 
     return [
         start.build(),
         help_command.build(),
         language.build(),
-        new.build(),
-        log.build(),
-        files.build(),
-        cancel.build(),
+        today.build(),
+        tasks.build(),
+        deals.build(),
         fallback.build(),
     ]
