@@ -7,7 +7,8 @@ import binascii
 import json
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+import orjson
+from fastapi import Query, Response
 from pydantic import BaseModel, Field
 
 from models.queries.paging import DEFAULT_LIMIT, MAX_LIMIT, Page, bad_cursor
@@ -46,11 +47,21 @@ def page_out(page: Page[Any], items: list[T]) -> PageOut[T]:
     return PageOut[T](items=items, next_cursor=encode_cursor(page.next_after))
 
 
-def page_of_rows(item: type[T], page: Page[dict[str, Any]]) -> PageOut[T]:
-    """A page of rows validated straight into `item`s: in pydantic-core, without a Python
-    constructor call per row."""
-    cursor = encode_cursor(page.next_after)
-    return PageOut[item].model_validate({"items": page.items, "next_cursor": cursor})  # type: ignore[valid-type]
+class RowsPage(Response):
+    """A page of rows written as JSON by orjson, for the lists the app opens most (ADR 0014).
+
+    The route still declares its `PageOut[…]` model, which is the contract. The rows hold
+    exactly the item model's fields with JSON-ready values (strings, numbers, lists, dates, UTC
+    datetimes), and orjson writes them as pydantic would (`Z` for UTC): tests compare list rows
+    with the same records read through the model. Validating and serialising 50 rows through
+    pydantic was a quarter of the request's CPU.
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, page: Page[dict[str, Any]]) -> None:
+        body = {"items": page.items, "next_cursor": encode_cursor(page.next_after)}
+        super().__init__(orjson.dumps(body, option=orjson.OPT_UTC_Z))
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]

@@ -40,6 +40,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tortoise import connections  # noqa: E402
 from tortoise.transactions import in_transaction  # noqa: E402
 
 from models.clock import now  # noqa: E402
@@ -124,6 +125,14 @@ async def seed(url: str, contacts: int, deals: int) -> None:
             await _more_contacts(contacts - await Contact.all().count())
             await _more_deals(deals - await Deal.all().count())
             await rebuild_search_index()
+        # Fresh statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite) would
+        # have after a bulk load: without them PostgreSQL's planner guesses row counts and its
+        # index-only scans still visit the table.
+        connection = connections.get("default")
+        if connection.capabilities.dialect == "postgres":
+            await connection.execute_script("VACUUM ANALYZE")
+        else:
+            await connection.execute_script("ANALYZE")
     finally:
         await close_database()
 

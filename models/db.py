@@ -22,6 +22,7 @@ ENTITY_MODULES = [
     "models.entities.auth",
     "models.entities.search",
     "models.entities.telegram",
+    "models.entities.messaging",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

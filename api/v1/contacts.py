@@ -14,8 +14,8 @@ from api.pagination import (
     Cursor,
     Limit,
     PageOut,
+    RowsPage,
     decode_cursor,
-    page_of_rows,
 )
 from api.problems import problem_responses
 from api.schemas import Id, Input, Moment, Output
@@ -88,7 +88,12 @@ async def _single(contact: Contact, response: Response) -> ContactOut:
     return ContactOut(**row, phones=phones, emails=emails)
 
 
-@router.get("", operation_id="listContacts", responses=problem_responses(422))
+@router.get(
+    "",
+    operation_id="listContacts",
+    response_model=PageOut[ContactOut],
+    responses=problem_responses(422),
+)
 async def list_(
     actor: CurrentActor,
     _: Transaction,
@@ -104,10 +109,9 @@ async def list_(
     ] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
-) -> PageOut[ContactOut]:
+) -> RowsPage:
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
-    page = await list_contacts(actor, filters, sort, decode_cursor(cursor), limit)
-    return page_of_rows(ContactOut, page)
+    return RowsPage(await list_contacts(actor, filters, sort, decode_cursor(cursor), limit))
 
 
 @router.post(

@@ -26,12 +26,14 @@ from models.entities.enums import (
     Direction,
     InteractionKind,
     LeadStatus,
+    MessageState,
     OfficeKind,
     OrderStatus,
     Role,
     StageKind,
     TaskStatus,
 )
+from models.entities.messaging import OutboundMessage, Template
 from models.entities.org import Absence, Office, Plan, User
 from models.entities.sales import (
     Deal,
@@ -69,11 +71,13 @@ __all__ = [
     "LeadStatus",
     "LoginFailure",
     "LossReason",
+    "MessageState",
     "Office",
     "OfficeKind",
     "Order",
     "OrderStatus",
     "OrderStatusChange",
+    "OutboundMessage",
     "PersonalAccessToken",
     "Pipeline",
     "Plan",
@@ -90,5 +94,6 @@ __all__ = [
     "TaskStatus",
     "TelegramLinkToken",
     "TelegramUpdate",
+    "Template",
     "User",
 ]

@@ -82,6 +82,8 @@ class Contact(Versioned):
     birthday = fields.DateField(null=True)
     notes = fields.TextField(default="")
     preferred_channels: list[str] = fields.JSONField(default=list)
+    # The language messages to the contact are written in (ru, en); null: VORONKA_LANGUAGE.
+    language = fields.CharField(max_length=2, null=True)
     company: ForeignKeyNullableRelation[Company] = fields.ForeignKeyField(
         "voronka.Company", related_name="contacts", null=True, on_delete=fields.SET_NULL
     )

@@ -69,3 +69,17 @@ class Channel(StrEnum):
 class ConsentPurpose(StrEnum):
     SERVICE = "service"
     MARKETING = "marketing"
+
+
+class MessageState(StrEnum):
+    """Where an outbound message is: queued → sending → sent → delivered → read, or failed (with
+    a next attempt planned, or for good), dead (attempts exhausted) or cancelled."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+    DEAD = "dead"
+    CANCELLED = "cancelled"
