@@ -20,6 +20,7 @@ from bots.telegram import texts
 from bots.telegram.handlers import feature_routers
 from bots.telegram.limits import TelegramLimits
 from bots.telegram.middlewares import UpdateContext
+from bots.telegram.staging import StageFiles
 from models.ops.telegram_account import mark_telegram_unreachable
 from models.settings import Settings
 from models.text import LANGUAGES
@@ -78,6 +79,8 @@ def build_dispatcher(
     if storage is None:
         storage, events_isolation = build_storage(settings)
     dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation)
+    # Outside in: files are fetched before the transaction that stores them is opened.
+    dispatcher.update.outer_middleware(StageFiles(settings.data_dir))
     dispatcher.update.outer_middleware(UpdateContext(settings.language))
     dispatcher.include_routers(*feature_routers())
     return dispatcher

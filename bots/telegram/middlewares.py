@@ -42,6 +42,9 @@ from models.text import Text
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# Set in the update's data once its transaction has committed, for the outer middlewares that run
+# before this one (`staging.StageFiles` keeps the files an update stored only if it did).
+COMMITTED = "update_committed"
 _START_WITH_TOKEN = re.compile(r"^/start(@\w+)?\s+\S")
 
 
@@ -92,6 +95,7 @@ class UpdateContext(BaseMiddleware):
                     log.info("update %s was already acted on: ignored", event.update_id)
                     return None
                 result = await self._handle(handler, event, data, person, replies)
+            data[COMMITTED] = True
         except DomainError as error:
             replies.discard()
             await self._claim_after_rollback(deduplicate, bot, event)

@@ -50,6 +50,14 @@ COMMANDS: tuple[BotCommandText, ...] = (
     ),
     BotCommandText("tasks", Text("Мои открытые задачи", "My open tasks")),
     BotCommandText("deals", Text("Мои открытые сделки по этапам", "My open deals by stage")),
+    BotCommandText(
+        "new", Text("Создать контакт, компанию или сделку", "Create a contact, company or deal")
+    ),
+    BotCommandText(
+        "log",
+        Text("Записать звонок, встречу, визит или заметку", "Log a call, meeting, visit or note"),
+    ),
+    BotCommandText("cancel", Text("Отменить начатое", "Cancel what is in progress")),
     BotCommandText("help", Text("Что умеет бот", "What the bot can do")),
     BotCommandText("lang", Text("Язык: русский или English", "Language: English or Russian")),
 )

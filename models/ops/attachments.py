@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,6 +36,8 @@ MAX_NAME_LENGTH = 255
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 _UNSAFE_IN_NAMES = set('<>:"|?*')
+_STAGING_NAME = re.compile(r"^[0-9a-f]{32}\.part$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class FileTooLarge(Exception):
@@ -67,6 +71,10 @@ def attachments_root(data_dir: Path) -> Path:
     return data_dir / ROOT
 
 
+def staging_dir(data_dir: Path) -> Path:
+    return attachments_root(data_dir) / STAGING
+
+
 class StagedFile:
     """An upload written to a staging file under the data dir, counted and hashed chunk by chunk.
 
@@ -86,14 +94,50 @@ class StagedFile:
         self.max_size = max_size
         self.size = 0
         self._hash = hashlib.sha256()
-        staging = attachments_root(data_dir) / STAGING
+        self._sha256: str | None = None
+        staging = staging_dir(data_dir)
         staging.mkdir(parents=True, exist_ok=True)
         self.path = staging / f"{uuid.uuid4().hex}.part"
         self._file: BinaryIO | None = open(self.path, "xb")
 
+    @classmethod
+    def reopen(
+        cls,
+        data_dir: Path,
+        staging_name: str,
+        file_name: str | None,
+        content_type: str | None,
+        size: int,
+        sha256: str,
+    ) -> StagedFile:
+        """A file staged by an earlier request and kept waiting (a bot draft's attachment, until
+        the draft is saved), with the size and SHA-256 counted when it was written. `staging_name`
+        is its `staging_name`; any other name, or a file that is gone or has another size, raises
+        FileNotFoundError."""
+        if not _STAGING_NAME.fullmatch(staging_name):
+            raise FileNotFoundError(staging_name)
+        staged = cls.__new__(cls)
+        staged.data_dir = data_dir
+        staged.file_name = safe_file_name(file_name)
+        staged.content_type = safe_content_type(content_type)
+        staged.max_size = MAX_FILE_SIZE
+        staged.path = staging_dir(data_dir) / staging_name
+        staged._file = None
+        if staged.path.stat().st_size != size or not _SHA256.fullmatch(sha256):
+            raise FileNotFoundError(staging_name)
+        staged.size = size
+        staged._hash = hashlib.sha256()
+        staged._sha256 = sha256
+        return staged
+
+    @property
+    def staging_name(self) -> str:
+        """The staging file's own name (random), by which `reopen` finds it again."""
+        return self.path.name
+
     @property
     def sha256(self) -> str:
-        return self._hash.hexdigest()
+        return self._sha256 or self._hash.hexdigest()
 
     def write(self, chunk: bytes) -> None:
         if self.size + len(chunk) > self.max_size:
@@ -124,6 +168,32 @@ class StagedFile:
 def discard_all(files: Sequence[StagedFile]) -> None:
     for staged in files:
         staged.discard()
+
+
+def discard_staged(data_dir: Path, staging_names: Sequence[str]) -> None:
+    """Remove waiting staging files by their `staging_name` (a draft given up). Names that are not
+    staging names, and files already gone, are ignored. Blocking file I/O."""
+    for name in staging_names:
+        if _STAGING_NAME.fullmatch(name):
+            (staging_dir(data_dir) / name).unlink(missing_ok=True)
+
+
+def discard_stale_staging(data_dir: Path, older_than: timedelta) -> int:
+    """Remove staging files not touched for `older_than`: uploads cut off by a crash, drafts
+    nobody saved. Returns how many were removed. Blocking file I/O: call it off the event loop."""
+    staging = staging_dir(data_dir)
+    if not staging.is_dir():
+        return 0
+    cutoff = time.time() - older_than.total_seconds()
+    removed = 0
+    for path in staging.iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
 
 
 async def save_attachments(

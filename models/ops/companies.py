@@ -104,3 +104,13 @@ async def update_company(
     await audit_changes(actor, ENTITY, company_id, changes)
     await index_company(company, with_contacts="name" in columns or "inn" in columns)
     return company
+
+
+async def check_company_values(actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the fields of a company being entered one at a time exactly as `create_company`
+    checks them (INN and KPP together when both are given), and write nothing. Returns the
+    cleaned values; raises ValidationFailed."""
+    errors = FieldErrors()
+    columns = await _clean(actor, values, errors)
+    errors.raise_if_any()
+    return columns

@@ -178,3 +178,21 @@ async def update_contact(
     await audit_changes(actor, ENTITY, contact_id, changes)
     await index_contact(contact)
     return contact
+
+
+async def check_contact_values(actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the fields of a contact being entered one at a time (the bot asks them in turn)
+    exactly as `create_contact` checks them, and write nothing. Returns the cleaned values, with
+    `phones` and `emails` as lists; raises ValidationFailed."""
+    errors = FieldErrors()
+    cleaned = await _clean(actor, values, errors)
+    named = "first_name" in values or "last_name" in values
+    if named and not (cleaned.columns.get("first_name") or cleaned.columns.get("last_name")):
+        errors.add("first_name", "required", _NAME_REQUIRED)
+    errors.raise_if_any()
+    result = dict(cleaned.columns)
+    if cleaned.phones is not None:
+        result["phones"] = cleaned.phones
+    if cleaned.emails is not None:
+        result["emails"] = cleaned.emails
+    return result

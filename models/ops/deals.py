@@ -289,3 +289,16 @@ async def lose_deal(
         loss_reason_id=loss_reason_id,
         loss_comment=comment,
     )
+
+
+async def check_deal_values(
+    actor: Actor, values: Mapping[str, Any], currency: str = "RUB"
+) -> dict[str, Any]:
+    """Check the fields of a deal being entered one at a time exactly as `create_deal` checks
+    them, and write nothing. Returns the cleaned column values (`amount_minor` for `amount`);
+    raises ValidationFailed."""
+    errors = FieldErrors()
+    f.reject_unknown(values, FIELDS, errors)
+    columns = await _clean(actor, values, errors, currency)
+    errors.raise_if_any()
+    return columns

@@ -31,6 +31,7 @@ FIELDS = {
     "longitude",
 }
 FUTURE_SLACK = timedelta(minutes=5)
+OUTCOME_LIMIT = 5000
 _NO_SUBJECT = Text(
     "Укажите клиента или сделку, к которым относится запись.",
     "Say which client or deal this is about.",
@@ -89,7 +90,7 @@ async def log_interaction(actor: Actor, values: Mapping[str, Any]) -> Interactio
     ):
         errors.add("duration_seconds", "invalid_duration", _BAD_DURATION)
     latitude, longitude = _check_geo(values, errors)
-    outcome = f.text_field(values, "outcome", 5000, errors) or ""
+    outcome = f.text_field(values, "outcome", OUTCOME_LIMIT, errors) or ""
     deal = contact = company = None
     try:
         if values.get("deal_id") is not None:
@@ -140,3 +141,12 @@ async def log_interaction(actor: Actor, values: Mapping[str, Any]) -> Interactio
         {"kind": kind, "deal_id": interaction.deal_id, "contact_id": contact_id},
     )
     return interaction
+
+
+def check_outcome(raw: str) -> str:
+    """Check an outcome typed on its own (the bot asks for it before the record is saved) as
+    `log_interaction` checks it. Returns it stripped; raises ValidationFailed."""
+    errors = FieldErrors()
+    outcome = f.text_field({"outcome": raw}, "outcome", OUTCOME_LIMIT, errors) or ""
+    errors.raise_if_any()
+    return outcome

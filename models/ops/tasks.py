@@ -149,3 +149,12 @@ async def _snooze(actor: Actor, task: Task, until: datetime, version: int | None
     await update_versioned(task, version, due_at=until, remind_at=until)
     await audit_changes(actor, ENTITY, task_id, changes, action="snooze")
     return task
+
+
+async def check_task_values(actor: Actor, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the fields of a task being entered one at a time exactly as `create_task` checks
+    them, and write nothing. Returns the cleaned values; raises ValidationFailed."""
+    errors = FieldErrors()
+    columns = await _clean(actor, values, errors)
+    errors.raise_if_any()
+    return columns

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest_asyncio
@@ -121,8 +122,10 @@ async def telegram_api() -> AsyncIterator[TelegramApiDouble]:
 
 
 @pytest_asyncio.fixture
-async def telegram(db: str, telegram_api: TelegramApiDouble) -> AsyncIterator[BotHarness]:
-    settings = bot_settings(db, telegram_api.url)
+async def telegram(
+    db: str, telegram_api: TelegramApiDouble, data_dir: Path
+) -> AsyncIterator[BotHarness]:
+    settings = bot_settings(db, telegram_api.url, data_dir=data_dir)
     time = VirtualTime()
     telegram_api.clock = time
     limits = TelegramLimits(on_unreachable=mark_unreachable, clock=time, sleep=time.sleep)

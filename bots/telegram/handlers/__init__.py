@@ -9,7 +9,18 @@ from aiogram import Router
 
 def feature_routers() -> list[Router]:
     # Fresh routers every time: a Router can belong to one dispatcher only.
-    from bots.telegram.handlers import deals, fallback, language, start, tasks, today
+    from bots.telegram.handlers import (
+        cancel,
+        deals,
+        fallback,
+        files,
+        language,
+        log,
+        new,
+        start,
+        tasks,
+        today,
+    )
     from bots.telegram.handlers import help as help_command
 
     return [
@@ -19,5 +30,9 @@ def feature_routers() -> list[Router]:
         today.build(),
         tasks.build(),
         deals.build(),
+        new.build(),
+        log.build(),
+        files.build(),
+        cancel.build(),
         fallback.build(),
     ]
