@@ -45,8 +45,10 @@ The rules:
    be 3 April or March 4, so it is an error asking for 03.04, "Apr 3" or 2026-04-03. Dots are
    always day.month (Russian usage).
 8. A bare number is a time only after «в», «к», "at", with an hour word or a suffix (pm, утра,
-   вечера…), or before a part of the day ("7 in the evening"): «завтра в 3» is 03:00 (a 24-hour
-   clock, no guessing), «завтра 15» and «3 дня» alone are not read.
+   вечера…), or before a part of the day ("7 in the evening"); «завтра 15» and «3 дня» alone are
+   not read. Working hours: an hour from 1 to 7 said without утра/ночи/am or a part of the day is
+   in the afternoon, because that is what a manager booking a call means: «завтра в 3» is 15:00,
+   "at 5:30" is 17:30. A leading zero keeps it in the night: «в 03:00» is 03:00.
    «через день» is not read either (it also means "every other day"): say завтра or через 1 день.
 9. Wall time to instant goes through zoneinfo: a time that does not exist on a spring-forward
    day moves forward by the gap (02:30 → 03:30 in Berlin), a repeated one on a fall-back day is
@@ -640,7 +642,14 @@ def _time_of_day(reading: _Reading) -> time | None:
         if qualified is None:
             raise _bad_time(clock.written, part.name)
         hour = qualified
+    elif not clock.qualified and _AFTERNOON_HOURS.start <= hour < _AFTERNOON_HOURS.stop:
+        if not clock.written.startswith("0"):
+            hour += 12
     return time(hour, clock.minute, clock.second)
+
+
+# Hours a manager says without "pm" and means after noon (rule 8).
+_AFTERNOON_HOURS = range(1, 8)
 
 
 def _day_of(day: _Day, today: date) -> date:

@@ -129,7 +129,7 @@ ENGLISH = [
     ("at 9am", local(2026, 11, 26, 9, 0)),
     ("12pm", local(2026, 11, 25, 12, 0)),
     ("12am", local(2026, 11, 26, 0, 0)),
-    ("at 7 o'clock", local(2026, 11, 26, 7, 0)),
+    ("at 7 o'clock", local(2026, 11, 25, 19, 0)),
     ("friday", local(2026, 11, 27, 10, 0)),
     ("on friday", local(2026, 11, 27, 10, 0)),
     ("fri", local(2026, 11, 27, 10, 0)),
@@ -366,13 +366,13 @@ def test_days_keep_the_wall_time_across_spring_forward() -> None:
 
 
 def test_a_wall_time_in_the_spring_gap_moves_forward() -> None:
-    result = when("29.03 в 2:30", now=berlin(2026, 3, 28, 11, 0), zone=BERLIN)
+    result = when("29.03 в 02:30", now=berlin(2026, 3, 28, 11, 0), zone=BERLIN)
     assert (result.hour, result.minute, result.utcoffset()) == (3, 30, timedelta(hours=2))
 
 
 def test_a_repeated_wall_time_in_autumn_is_the_first_one() -> None:
     # Berlin, 25 October 2026: 03:00 CEST becomes 02:00 CET, so 02:30 happens twice.
-    result = when("25.10 в 2:30", now=berlin(2026, 10, 24, 12, 0), zone=BERLIN)
+    result = when("25.10 в 02:30", now=berlin(2026, 10, 24, 12, 0), zone=BERLIN)
     assert result.astimezone(UTC) == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
     after = when("через 3 дня", now=berlin(2026, 10, 24, 12, 0), zone=BERLIN)
     assert (after.day, after.hour, after.utcoffset()) == (27, 10, timedelta(hours=1))
@@ -381,8 +381,29 @@ def test_a_repeated_wall_time_in_autumn_is_the_first_one() -> None:
 def test_during_the_repeated_hour_a_first_pass_time_already_gone_is_tomorrow() -> None:
     second_pass = berlin(2026, 10, 25, 2, 30, fold=1)  # 01:30 UTC
     assert second_pass.astimezone(UTC) == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
-    result = when("в 2:45", now=second_pass, zone=BERLIN)  # 02:45 CEST was 00:45 UTC
+    result = when("в 02:45", now=second_pass, zone=BERLIN)  # 02:45 CEST was 00:45 UTC
     assert result == berlin(2026, 10, 26, 2, 45)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("завтра в 3", local(2026, 11, 26, 15, 0)),
+        ("в 5:30", local(2026, 11, 25, 17, 30)),
+        ("at 5:30", local(2026, 11, 25, 17, 30)),
+        ("в 1", local(2026, 11, 25, 13, 0)),
+        ("в 7", local(2026, 11, 25, 19, 0)),
+        ("в 8", local(2026, 11, 26, 8, 0)),
+        ("в 03:00", local(2026, 11, 26, 3, 0)),
+        ("в 3 утра", local(2026, 11, 26, 3, 0)),
+        ("в 3 ночи", local(2026, 11, 26, 3, 0)),
+        ("at 3am", local(2026, 11, 26, 3, 0)),
+    ],
+)
+def test_hours_one_to_seven_are_working_hours_unless_said_otherwise(
+    text: str, expected: datetime
+) -> None:
+    assert when(text) == expected
 
 
 # --- Errors ----------------------------------------------------------------------------------
@@ -537,7 +558,7 @@ def happens_once(wall: datetime, zone: ZoneInfo) -> bool:
 def test_a_bare_time_is_the_next_such_wall_time(
     now: datetime, zone: ZoneInfo, hour: int, minute: int
 ) -> None:
-    result = parse_when(f"в {hour}:{minute:02}", now=now, timezone=zone)
+    result = parse_when(f"в {hour:02}:{minute:02}", now=now, timezone=zone)
     assert now < result.astimezone(UTC) <= now + timedelta(hours=26)
     wall = datetime.combine(result.date(), datetime.min.time()).replace(hour=hour, minute=minute)
     if exists(wall, zone):
