@@ -177,6 +177,48 @@ async def update_deal(
     return deal
 
 
+async def _checked_move(
+    actor: Actor,
+    deal: Deal,
+    stage_id: int,
+    values: Mapping[str, Any] | None,
+    loss_reason_id: int | None,
+) -> tuple[Stage, dict[str, Any], int | None, list[FieldError]]:
+    """The target stage, the cleaned `values`, the loss reason, and what the deal would still lack
+    to enter the stage. A wrong value or stage raises ValidationFailed."""
+    errors = FieldErrors()
+    given = dict(values or {})
+    f.reject_unknown(given, FIELDS - {"owner_id", "title"}, errors)
+    columns = await _clean(actor, given, errors, deal.currency)
+    stage = await Stage.get_or_none(id=stage_id)
+    if stage is None or stage.pipeline_id != deal.pipeline_id:
+        errors.add(
+            "stage_id", "not_found" if stage is None else "wrong_pipeline", _STAGE_OF_OTHER_PIPELINE
+        )
+        raise ValidationFailed(errors.items)
+    reason = (
+        await f.loss_reason_ref(loss_reason_id, errors) if stage.kind is StageKind.LOST else None
+    )
+    errors.raise_if_any()
+    merged = {**_deal_values(deal), **columns}
+    missing = missing_for_stage(
+        stage.name, stage.kind, stage.required_fields, _stage_values(merged, reason)
+    )
+    return stage, columns, reason, missing
+
+
+async def missing_to_enter(
+    actor: Actor, deal_id: int, stage_id: int, values: Mapping[str, Any] | None = None
+) -> list[FieldError]:
+    """What the deal would still lack to enter the stage with `values` given on top of its own,
+    in the stage's order, without changing anything. A wrong value raises ValidationFailed as
+    `move_deal_to_stage` would. An edge that asks for the required fields one at a time (the
+    bot) checks each answer with this, then moves with all of them."""
+    deal = await get_visible(Deal, actor, deal_id)
+    *_, missing = await _checked_move(actor, deal, stage_id, values, None)
+    return missing
+
+
 async def move_deal_to_stage(
     actor: Actor,
     deal_id: int,
@@ -193,27 +235,11 @@ async def move_deal_to_stage(
     loss reason. The stay in the old stage is closed and a new one opened in the same transaction.
     """
     deal = await get_visible(Deal, actor, deal_id)
-    errors = FieldErrors()
-    given = dict(values or {})
-    f.reject_unknown(given, FIELDS - {"owner_id", "title"}, errors)
-    columns = await _clean(actor, given, errors, deal.currency)
-    stage = await Stage.get_or_none(id=stage_id)
-    if stage is None or stage.pipeline_id != deal.pipeline_id:
-        errors.add(
-            "stage_id", "not_found" if stage is None else "wrong_pipeline", _STAGE_OF_OTHER_PIPELINE
-        )
-        raise ValidationFailed(errors.items)
-    reason = (
-        await f.loss_reason_ref(loss_reason_id, errors) if stage.kind is StageKind.LOST else None
+    stage, columns, reason, missing = await _checked_move(
+        actor, deal, stage_id, values, loss_reason_id
     )
-    errors.raise_if_any()
-    merged = {**_deal_values(deal), **columns}
-    errors.items.extend(
-        missing_for_stage(
-            stage.name, stage.kind, stage.required_fields, _stage_values(merged, reason)
-        )
-    )
-    errors.raise_if_any()
+    if missing:
+        raise ValidationFailed(missing)
     if stage.id == deal.stage_id and not columns:
         if version is not None and version != deal.version:
             raise PreconditionFailed()
