@@ -13,10 +13,13 @@ from tortoise.transactions import in_transaction
 
 from api.app import create_app
 from cli.database import database
-from models.ops.bootstrap import FirstAdmin, ensure_first_admin
+from models.entities import Channel
+from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
 from models.settings import Settings
+from schedulers.channels import build_channels
 from schedulers.clock import build_scheduler
 from schedulers.housekeeping import add_housekeeping
+from schedulers.outbox import Relay, add_outbox_relay
 
 log = logging.getLogger("voronka")
 
@@ -56,12 +59,20 @@ async def serve(settings: Settings) -> None:
             admin = await ensure_first_admin(
                 settings.admin_email, settings.timezone, settings.language
             )
+            installed = await ensure_default_templates()
+        if installed:
+            log.info("installed %d default message templates", installed)
         if admin is not None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
         scheduler = build_scheduler()
         add_housekeeping(scheduler)
+        channels = build_channels(settings)
+        relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
+        add_outbox_relay(scheduler, relay, settings.outbox_interval)
+        if Channel.EMAIL not in channels:
+            log.info("Email is off: VORONKA_SMTP_HOST is not set")
         scheduler.start()
         log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
         background: list[asyncio.Task[None]] = []

@@ -55,17 +55,78 @@ def run(
 
 @app.command()
 def migrate() -> None:
-    """Apply pending database migrations."""
-    from models.db import close_database, migrate_database
+    """Apply pending database migrations and install the missing default message templates."""
+    from cli.database import database
+    from models.ops.bootstrap import ensure_default_templates
 
-    async def apply() -> None:
-        try:
-            await migrate_database(_settings().database)
-        finally:
-            await close_database()
+    async def apply() -> int:
+        async with database(_settings().database), in_transaction():
+            return await ensure_default_templates()
 
-    _run(apply())
+    installed = _run(apply())
     print("Миграции применены / Migrations applied")
+    if installed:
+        print(f"Шаблонов сообщений добавлено / Message templates added: {installed}")
+
+
+outbox_app = typer.Typer(
+    help="The outbox: list messages (the dead letter by default) and replay them.",
+    no_args_is_help=True,
+)
+app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    state: Annotated[
+        str,
+        typer.Option(help="queued, sending, sent, delivered, read, failed, dead, cancelled, all"),
+    ] = "dead",
+    limit: Annotated[int, typer.Option(min=1, max=200, help="How many, newest first")] = 50,
+) -> None:
+    """List outbound messages: id, state, attempts, channel, address, purpose, created, error."""
+    from cli.database import database
+    from cli.outbox import outbox_lines
+
+    async def read() -> list[str]:
+        async with database(_settings().database):
+            return await outbox_lines(state, limit)
+
+    lines = _run(read())
+    print("\n".join(lines) if lines else "Сообщений нет / No messages")
+
+
+@outbox_app.command("replay")
+def outbox_replay(
+    message_id: Annotated[int, typer.Argument(min=1, help="The message id (voronka outbox list)")],
+) -> None:
+    """Queue a dead or failed message again; the relay of `voronka run` delivers it."""
+    from cli.database import database
+    from cli.outbox import replay
+
+    async def queue() -> str:
+        async with database(_settings().database), in_transaction():
+            return await replay(message_id)
+
+    print(_run(queue()))
+
+
+templates_app = typer.Typer(help="Message templates.", no_args_is_help=True)
+app.add_typer(templates_app, name="templates")
+
+
+@templates_app.command("install-defaults")
+def templates_install_defaults() -> None:
+    """Add the shipped templates (every order status and the common cases, ru and en) that are
+    missing. Existing templates, edited or not, stay as they are."""
+    from cli.database import database
+    from cli.outbox import install_templates
+
+    async def install() -> int:
+        async with database(_settings().database), in_transaction():
+            return await install_templates()
+
+    print(f"Шаблонов сообщений добавлено / Message templates added: {_run(install())}")
 
 
 @app.command()

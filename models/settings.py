@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -16,6 +17,8 @@ Language = Literal["ru", "en"]
 _DB_SCHEMES = ("sqlite://", "postgres://", "postgresql://", "asyncpg://")
 _DEFAULT_SECRET = "insecure-development-secret-change-me"
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]")
+_ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
 
 
 class SettingsError(Exception):
@@ -58,6 +61,24 @@ class Settings(BaseSettings):
         default=None, description="https://host[:port] where Telegram reaches this service"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    smtp_host: str | None = Field(default=None, description="Email goes out when this is set")
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Default: 587 for starttls, 465 ssl, 25 none"
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(default=None, validate_default=True)
+    smtp_from: str | None = Field(
+        default=None, validate_default=True, description='"Name <address>" of the sender'
+    )
+    smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout: float = Field(default=30.0, gt=0, le=600)
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle that signs the SMTP server's certificate"
+    )
+    outbox_interval: float = Field(
+        default=5.0, ge=0.5, le=3600, description="Seconds between the relay's runs"
+    )
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
 
     @field_validator("timezone")
     @classmethod
@@ -112,6 +133,40 @@ class Settings(BaseSettings):
             return None
         if not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
             raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _smtp_host(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _HOST.fullmatch(value):
+            raise ValueError("a host name or address, without scheme or port")
+        return value
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _smtp_password(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("smtp_username"):
+            raise ValueError("required with VORONKA_SMTP_USERNAME")
+        return value
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("smtp_host"):
+                raise ValueError("required with VORONKA_SMTP_HOST, e.g. Voronka <crm@example.com>")
+            return None
+        _name, address = parseaddr(value)
+        if not _ADDRESS.fullmatch(address):
+            raise ValueError("an address, optionally with a name: Voronka <crm@example.com>")
+        return value.strip()
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file {str(value)!r}")
         return value
 
     @property

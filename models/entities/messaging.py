@@ -49,8 +49,9 @@ class OutboundMessage(Model):
 
     Written in the transaction of the change it reports. `dedup_key` makes a repeated enqueue do
     nothing. The relay claims rows that are due (`next_attempt_at`), marks them sending (counting
-    the attempt), delivers outside any transaction and records the result. A row left sending by
-    a crash is claimed again after a timeout. `fallback_of` links a message to the one whose
+    the attempt, and `next_attempt_at` becomes the moment the claim expires), delivers outside
+    any transaction and records the result. A row left sending by a crash is due again when its
+    claim expires. `fallback_of` links a message to the one whose
     permanent failure it replaces on the next preferred channel. `payload` holds the references
     the message was rendered from and channel extras.
     """
@@ -99,11 +100,10 @@ class OutboundMessage(Model):
 
     class Meta:
         table = "outbound_message"
-        # The relay's claim (due rows of a state, soonest first), the admins' lists by state,
+        # The relay's claim (due rows by state, soonest first), the admins' lists by state,
         # a contact's messages, and the foreign keys that cascades and SET NULL go through.
         indexes = (
             ("state", "next_attempt_at"),
-            ("state", "claimed_at"),
             ("state", "id"),
             ("contact_id", "created_at"),
             ("user_id",),

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('delivered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('fallback_of', fields.ForeignKeyField('voronka.OutboundMessage', source_field='fallback_of_id', null=True, db_constraint=True, to_field='id', related_name='fallbacks', on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'outbound_message', 'app': 'voronka', 'indexes': [Index(fields=['state', 'next_attempt_at']), Index(fields=['state', 'claimed_at']), Index(fields=['state', 'id']), Index(fields=['contact_id', 'created_at']), Index(fields=['user_id']), Index(fields=['template_id']), Index(fields=['fallback_of_id']), Index(fields=['provider_message_id'])], 'pk_attr': 'id', 'table_description': 'One message to one address through one channel: the outbox row the relay delivers.'},
+            options={'table': 'outbound_message', 'app': 'voronka', 'indexes': [Index(fields=['state', 'next_attempt_at']), Index(fields=['state', 'id']), Index(fields=['contact_id', 'created_at']), Index(fields=['user_id']), Index(fields=['template_id']), Index(fields=['fallback_of_id']), Index(fields=['provider_message_id'])], 'pk_attr': 'id', 'table_description': 'One message to one address through one channel: the outbox row the relay delivers.'},
             bases=['Model'],
         ),
         ops.AddField(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from models.actor import Actor
 from models.entities import Office, OfficeKind, Role, User
 from models.ops.org import create_office, create_user
+from models.ops.templates import install_default_templates
 from models.passwords import one_time_password
 
 FIRST_OFFICE = "Головной офис"
@@ -47,3 +48,9 @@ async def ensure_first_admin(login: str, timezone: str, language: str) -> FirstA
         language=language,
     )
     return FirstAdmin(login=login, password=password)
+
+
+async def ensure_default_templates() -> int:
+    """Install the shipped message templates that are missing (never touching existing ones), as
+    `voronka run`, `voronka migrate` and `voronka templates install-defaults` do."""
+    return await install_default_templates()

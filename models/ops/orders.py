@@ -14,6 +14,7 @@ from models.clock import now
 from models.entities import Company, Contact, Deal, Order, OrderStatus, OrderStatusChange
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from models.ops import fields as f
+from models.ops.notifications import notify_order_status
 from models.ops.versioning import update_versioned
 from models.rules.money import parse_amount
 from models.rules.orders import NEXT_STATUSES, can_change
@@ -79,6 +80,8 @@ async def create_order(actor: Actor, values: Mapping[str, Any]) -> Order:
 async def change_order_status(
     actor: Actor, order_id: int, status: str, *, version: int | None, comment: str = ""
 ) -> Order:
+    """Move the order to another status, with its history row and audit, and notify its contact
+    (models/ops/notifications.py) in the same transaction."""
     order = await get_visible(Order, actor, order_id)
     try:
         target = OrderStatus(status)
@@ -99,7 +102,7 @@ async def change_order_status(
             ]
         )
     await update_versioned(order, version, status=target)
-    await OrderStatusChange.create(
+    change = await OrderStatusChange.create(
         order_id=order.id,
         from_status=current,
         status=target,
@@ -108,4 +111,5 @@ async def change_order_status(
         by_id=actor.user_id,
     )
     await audit_changes(actor, ENTITY, order.id, {"status": (current, target)}, action="status")
+    await notify_order_status(order, change)
     return order

@@ -1,0 +1,101 @@
+"""The channel Protocol: how the outbox relay hands a message to a channel and hears back.
+
+Adapters (email through aiosmtplib, and later Telegram, WhatsApp, SMS and push) live with the
+relay in schedulers/channels/ and are called only by it. The domain knows these types and which
+channels are configured, never a transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from models.entities.enums import Channel
+from models.settings import Settings, get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A claimed message as the channel sees it: a snapshot, not the database row."""
+
+    id: int
+    channel: Channel
+    address: str
+    subject: str
+    body: str
+    text_body: str
+    language: str
+    recipient_name: str = ""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    attempt: int = 1
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"
+    PERMANENT = "permanent"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What a delivery came to. `retry`: a transient failure, try again (after `retry_after`
+    seconds when the channel said so). `permanent`: this address will never take it (a bot
+    blocked, a number or mailbox that does not exist): no retry, the next channel instead."""
+
+    outcome: Outcome
+    provider_id: str | None = None
+    error: str = ""
+    retry_after: float | None = None
+
+    @classmethod
+    def sent(cls, provider_id: str | None = None) -> DeliveryResult:
+        return cls(Outcome.SENT, provider_id=provider_id)
+
+    @classmethod
+    def retry(cls, error: str, retry_after: float | None = None) -> DeliveryResult:
+        return cls(Outcome.RETRY, error=error, retry_after=retry_after)
+
+    @classmethod
+    def permanent(cls, error: str) -> DeliveryResult:
+        return cls(Outcome.PERMANENT, error=error)
+
+
+class ChannelAdapter(Protocol):
+    """One channel. `deliver` never raises for a delivery problem: it returns its result. The
+    relay treats anything it does raise as a transient failure of that one message."""
+
+    channel: Channel
+
+    async def deliver(self, message: Outgoing) -> DeliveryResult: ...
+
+
+def configured_channels(settings: Settings) -> frozenset[Channel]:
+    """Channels this installation can send through, by its settings. A channel joins the set
+    when its adapter exists and its settings are given."""
+    channels: set[Channel] = set()
+    if settings.smtp_host:
+        channels.add(Channel.EMAIL)
+    return frozenset(channels)
+
+
+_enabled: ContextVar[frozenset[Channel] | None] = ContextVar("voronka_channels", default=None)
+
+
+def enabled_channels() -> frozenset[Channel]:
+    """The channels messages may be enqueued for: the configured ones, unless overridden."""
+    override = _enabled.get()
+    return override if override is not None else configured_channels(get_settings())
+
+
+@contextmanager
+def use_channels(channels: frozenset[Channel] | set[Channel]) -> Iterator[None]:
+    """Enqueue as if exactly `channels` were configured (tests, and hosts that know better)."""
+    token = _enabled.set(frozenset(channels))
+    try:
+        yield
+    finally:
+        _enabled.reset(token)

@@ -1,0 +1,456 @@
+"""The outbox: outbound messages written with the change they report, delivered by the relay.
+
+Writing (`enqueue_for_contact`) happens in the caller's transaction: a message exists exactly
+when its business change committed. A repeated dedup key does nothing. The message goes through
+the first channel of the contact's order (`Contact.preferred_channels`, or Telegram → WhatsApp →
+SMS → email) that is configured, has a template for the purpose and an address, and, for
+marketing, a current consent. A contact reachable through none of them gets a *failed* message
+that says why, never a silent drop.
+
+Delivering is the relay's (schedulers/outbox.py), in three short steps so that no network call
+happens inside a transaction:
+
+1. `claim_due` marks due rows `sending`, counts the attempt and moves `next_attempt_at` to the
+   moment the claim expires: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite by
+   optimistic transitions (`UPDATE … WHERE id=? AND state=? AND attempts=?`).
+2. the channel adapter delivers, outside any transaction;
+3. `record_delivery` writes the result, only if the row is still the same claim.
+
+A relay that dies between 2 and 3 leaves the row `sending`; when the claim expires the row is
+due again and is delivered once more: at least once, at most one duplicate per crash.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from models.actor import Actor
+from models.audit import audit_event
+from models.channels import DeliveryResult, Outcome, Outgoing, enabled_channels
+from models.clock import now
+from models.db import dialect
+from models.entities import (
+    Channel,
+    ChannelIdentity,
+    ConsentPurpose,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    Deal,
+    MessageState,
+    Order,
+    OutboundMessage,
+    Template,
+    User,
+)
+from models.errors import FieldError, NotFound, ValidationFailed
+from models.ops.consents import has_consent
+from models.ops.org import require_admin
+from models.ops.templates import build_context, render_template
+from models.queries.rows import fetch
+from models.rules.outbox import channel_order, channels_after, retry_delay
+from models.rules.templates import RenderFailed
+from models.settings import get_settings
+from models.text import Text
+
+ENTITY = "outbound_message"
+DEDUP_KEY_LIMIT = 200
+# How long a claim lasts: far longer than any channel's own timeout, so a slow delivery is never
+# taken for a lost one and sent twice.
+SENDING_TIMEOUT = timedelta(minutes=10)
+WAITING = (MessageState.QUEUED, MessageState.FAILED)
+CLAIMABLE = (MessageState.QUEUED, MessageState.FAILED, MessageState.SENDING)
+
+_NOT_REPLAYABLE = Text(
+    "Повторить можно только сообщение, которое не удалось отправить (failed или dead).",
+    "Only a message that could not be sent (failed or dead) can be replayed.",
+)
+_NO_ADDRESS = Text(
+    "У сообщения нет адреса: у клиента не было доступного канала.",
+    "The message has no address: the client had no usable channel.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Refs:
+    """What a templated message is about, besides the contact: for its variables."""
+
+    order_id: int | None = None
+    deal_id: int | None = None
+    manager_id: int | None = None
+
+    def as_payload(self) -> dict[str, int]:
+        return {
+            k: v
+            for k, v in (
+                ("order_id", self.order_id),
+                ("deal_id", self.deal_id),
+                ("manager_id", self.manager_id),
+            )
+            if v is not None
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Refs:
+        refs = payload.get("refs") or {}
+        return cls(refs.get("order_id"), refs.get("deal_id"), refs.get("manager_id"))
+
+
+def _check_key(dedup_key: str) -> None:
+    if not dedup_key or len(dedup_key) > DEDUP_KEY_LIMIT:
+        raise ValueError(f"a dedup key is 1 to {DEDUP_KEY_LIMIT} characters")
+
+
+async def _insert(columns: dict[str, Any]) -> OutboundMessage:
+    """Insert, or return the row already written under the same dedup key."""
+    existing = await OutboundMessage.get_or_none(dedup_key=columns["dedup_key"])
+    if existing is not None:
+        return existing
+    try:
+        # A savepoint: a concurrent twin fails here without aborting the caller's transaction.
+        async with in_transaction():
+            return await OutboundMessage.create(**columns)
+    except IntegrityError:
+        return await OutboundMessage.get(dedup_key=columns["dedup_key"])
+
+
+async def contact_addresses(contact_id: int) -> dict[Channel, str]:
+    """Where a contact can be reached, per channel: identities first, then phones and emails."""
+    addresses: dict[Channel, str] = {}
+    identities = await ChannelIdentity.filter(contact_id=contact_id).order_by("id")
+    for identity in identities:
+        addresses.setdefault(Channel(identity.channel), identity.address)
+    phone = await ContactPhone.filter(contact_id=contact_id).order_by("position", "id").first()
+    if phone is not None:
+        addresses.setdefault(Channel.WHATSAPP, phone.number)
+        addresses.setdefault(Channel.SMS, phone.number)
+    email = await ContactEmail.filter(contact_id=contact_id).order_by("position", "id").first()
+    if email is not None:
+        addresses.setdefault(Channel.EMAIL, email.email)
+    return addresses
+
+
+def default_language() -> str:
+    return get_settings().language
+
+
+def _pick_templates(templates: Sequence[Template], language: str) -> dict[Channel, Template]:
+    """Per channel: the template in `language`, else in the installation's language, else any."""
+    preference = [language, default_language()]
+    picked: dict[Channel, Template] = {}
+    ranked = sorted(
+        templates,
+        key=lambda t: preference.index(t.language) if t.language in preference else len(preference),
+    )
+    for template in ranked:
+        picked.setdefault(Channel(template.channel), template)
+    return picked
+
+
+class _Contexts:
+    """Template variables per language, built once per enqueue."""
+
+    def __init__(self, contact: Contact, refs: Refs) -> None:
+        self.contact, self.refs = contact, refs
+        self._built: dict[str, dict[str, dict[str, str]]] = {}
+
+    async def get(self, language: str) -> dict[str, dict[str, str]]:
+        if language not in self._built:
+            refs = self.refs
+            order = await Order.get_or_none(id=refs.order_id) if refs.order_id else None
+            deal = await Deal.get_or_none(id=refs.deal_id) if refs.deal_id else None
+            manager = await User.get_or_none(id=refs.manager_id) if refs.manager_id else None
+            self._built[language] = await build_context(
+                self.contact, language, order=order, deal=deal, manager=manager
+            )
+        return self._built[language]
+
+
+async def enqueue_for_contact(
+    contact: Contact,
+    purpose: str,
+    *,
+    dedup_key: str,
+    refs: Refs | None = None,
+    language: str | None = None,
+    fallback_of: OutboundMessage | None = None,
+) -> OutboundMessage | None:
+    """Write the message of `purpose` for `contact` in the caller's transaction.
+
+    Returns the message (queued; failed with the reason when no channel is usable; cancelled
+    when marketing lacks consent), the one written earlier under `dedup_key`, or None when no
+    active template has this purpose: that notification is switched off. A fallback that finds
+    no further channel writes nothing either (the failed message it replaces says why).
+    """
+    _check_key(dedup_key)
+    existing = await OutboundMessage.get_or_none(dedup_key=dedup_key)
+    if existing is not None:
+        return existing
+    refs = refs or Refs()
+    templates = await Template.filter(purpose=purpose, is_active=True)
+    if not templates:
+        return None
+    language = language or contact.language or default_language()
+    by_channel = _pick_templates(templates, language)
+    marketing = any(t.consent_purpose == ConsentPurpose.MARKETING for t in templates)
+    consent_purpose = ConsentPurpose.MARKETING if marketing else ConsentPurpose.SERVICE
+    ranked = channel_order(contact.preferred_channels)
+    tried = await _tried_channels(fallback_of) if fallback_of is not None else []
+    candidates = channels_after(ranked, tried)
+    base: dict[str, Any] = {
+        "contact_id": contact.id,
+        "purpose": purpose,
+        "language": language,
+        "consent_purpose": consent_purpose,
+        "dedup_key": dedup_key,
+        "payload": {"refs": refs.as_payload()},
+        "fallback_of_id": fallback_of.id if fallback_of else None,
+    }
+    enabled = enabled_channels()
+    addresses = await contact_addresses(contact.id)
+    contexts = _Contexts(contact, refs)
+    reasons: list[str] = []
+    consented = False
+    for channel in candidates:
+        template = by_channel.get(channel)
+        if channel not in enabled:
+            reasons.append(f"{channel}: not configured")
+        elif template is None:
+            reasons.append(f"{channel}: no template")
+        elif channel not in addresses:
+            reasons.append(f"{channel}: no address")
+        elif marketing and not await has_consent(contact.id, ConsentPurpose.MARKETING, channel):
+            reasons.append(f"{channel}: no marketing consent")
+        else:
+            consented = True
+            try:
+                context = await contexts.get(template.language)
+                rendered = render_template(template, context)
+            except RenderFailed as error:
+                reasons.append(f"{channel}: template {template.id} failed to render: {error}")
+                continue
+            payload = dict(base["payload"])
+            payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+            if template.content_sid:
+                payload["content_sid"] = template.content_sid
+            return await _insert(
+                {
+                    **base,
+                    "payload": payload,
+                    "channel": channel,
+                    "address": addresses[channel],
+                    "language": template.language,
+                    "template_id": template.id,
+                    "subject": rendered.subject,
+                    "body": rendered.body,
+                    "text_body": rendered.text_body,
+                    "state": MessageState.QUEUED,
+                    "next_attempt_at": now(),
+                }
+            )
+    if fallback_of is not None:
+        return None
+    if marketing and not consented and any("consent" in r for r in reasons):
+        state, why = MessageState.CANCELLED, "no marketing consent: " + "; ".join(reasons)
+    else:
+        state, why = MessageState.FAILED, "no usable channel: " + "; ".join(reasons)
+    return await _insert(
+        {**base, "channel": ranked[0], "state": state, "next_attempt_at": None, "last_error": why}
+    )
+
+
+async def _tried_channels(message: OutboundMessage) -> list[Channel]:
+    """The channels of a message and of those it falls back from."""
+    tried = [Channel(message.channel)]
+    current: OutboundMessage | None = message
+    while current is not None and current.fallback_of_id is not None:
+        current = await OutboundMessage.get_or_none(id=current.fallback_of_id)
+        if current is not None:
+            tried.append(Channel(current.channel))
+    return tried
+
+
+async def cancel_waiting(
+    contact_id: int, purpose: ConsentPurpose, channel: Channel | None = None
+) -> int:
+    """Cancel the messages of a consent purpose still waiting for a contact (queued, or failed
+    with a retry planned)."""
+    query = OutboundMessage.filter(
+        contact_id=contact_id,
+        consent_purpose=purpose,
+        state__in=WAITING,
+        next_attempt_at__isnull=False,
+    )
+    if channel is not None:
+        query = query.filter(channel=channel)
+    return await query.update(
+        state=MessageState.CANCELLED, next_attempt_at=None, last_error="consent withdrawn"
+    )
+
+
+# The relay's steps
+
+
+def _outgoing(row: OutboundMessage) -> Outgoing:
+    return Outgoing(
+        id=row.id,
+        channel=Channel(row.channel),
+        address=row.address,
+        subject=row.subject,
+        body=row.body,
+        text_body=row.text_body,
+        language=row.language,
+        recipient_name=str(row.payload.get("name", "")) if row.payload else "",
+        payload=row.payload or {},
+        attempt=row.attempts,
+    )
+
+
+_CLAIM_POSTGRES = """
+UPDATE outbound_message SET state = 'sending', attempts = attempts + 1, claimed_at = ?,
+    next_attempt_at = ?
+WHERE id IN (
+    SELECT id FROM outbound_message
+    WHERE state IN ('queued', 'failed', 'sending') AND next_attempt_at <= ?
+    ORDER BY next_attempt_at, id
+    LIMIT ?
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id
+"""
+
+
+async def claim_due(limit: int, *, claim_for: timedelta = SENDING_TIMEOUT) -> list[Outgoing]:
+    """Claim up to `limit` due messages for delivery. Run it in its own short transaction."""
+    at = now()
+    expires = at + claim_for
+    if dialect() == "postgres":
+        rows = await fetch(_CLAIM_POSTGRES, [at, expires, at, limit])
+        ids = [row["id"] for row in rows]
+    else:
+        ids = []
+        due = (
+            await OutboundMessage.filter(state__in=CLAIMABLE, next_attempt_at__lte=at)
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .values("id", "state", "attempts")
+        )
+        for row in due:
+            claimed = await OutboundMessage.filter(
+                id=row["id"], state=row["state"], attempts=row["attempts"]
+            ).update(
+                state=MessageState.SENDING,
+                attempts=row["attempts"] + 1,
+                claimed_at=at,
+                next_attempt_at=expires,
+            )
+            if claimed == 1:
+                ids.append(row["id"])
+    if not ids:
+        return []
+    rows_by_id = {row.id: row for row in await OutboundMessage.filter(id__in=ids)}
+    return [_outgoing(rows_by_id[i]) for i in ids if i in rows_by_id]
+
+
+async def record_delivery(
+    message: Outgoing,
+    result: DeliveryResult,
+    *,
+    max_attempts: int,
+    rng: random.Random | None = None,
+) -> MessageState | None:
+    """Write what a delivery came to, in its own short transaction. Returns the new state, or
+    None when the claim is no longer this one (it expired and another relay took the row)."""
+    at = now()
+    claim = OutboundMessage.filter(
+        id=message.id, state=MessageState.SENDING, attempts=message.attempt
+    )
+    if result.outcome is Outcome.SENT:
+        state = MessageState.SENT
+        values: dict[str, Any] = {
+            "sent_at": at,
+            "provider_message_id": result.provider_id,
+            "last_error": "",
+            "next_attempt_at": None,
+        }
+    elif result.outcome is Outcome.RETRY and message.attempt >= max_attempts:
+        state = MessageState.DEAD
+        values = {"last_error": _error(result, "attempts exhausted"), "next_attempt_at": None}
+    elif result.outcome is Outcome.RETRY:
+        state = MessageState.FAILED
+        delay = retry_delay(message.attempt, result.retry_after, rng)
+        values = {"last_error": _error(result, "will retry"), "next_attempt_at": at + delay}
+    else:
+        state = MessageState.FAILED
+        values = {"last_error": _error(result, "permanent"), "next_attempt_at": None}
+    if await claim.update(state=state, **values) != 1:
+        return None
+    if result.outcome is Outcome.PERMANENT:
+        await _fall_back(message.id)
+    return state
+
+
+def _error(result: DeliveryResult, kind: str) -> str:
+    return f"{kind}: {result.error or 'no detail'}"[:2000]
+
+
+async def _fall_back(message_id: int) -> OutboundMessage | None:
+    """After a permanent failure: the same purpose through the contact's next usable channel."""
+    row = await OutboundMessage.get(id=message_id)
+    if row.contact_id is None or not row.purpose:
+        return None
+    contact = await Contact.get_or_none(id=row.contact_id)
+    if contact is None:
+        return None
+    follow = await enqueue_for_contact(
+        contact,
+        row.purpose,
+        dedup_key=f"{row.dedup_key[: DEDUP_KEY_LIMIT - 10]}>{row.id}",
+        refs=Refs.from_payload(row.payload or {}),
+        language=row.language,
+        fallback_of=row,
+    )
+    note = f"; fell back to message {follow.id}" if follow else "; no other channel to fall back to"
+    await OutboundMessage.filter(id=row.id).update(last_error=(row.last_error + note)[:2000])
+    return follow
+
+
+# Admins: the dead letter
+
+
+async def get_message(actor: Actor, message_id: int) -> OutboundMessage:
+    require_admin(actor)
+    row = await OutboundMessage.get_or_none(id=message_id)
+    if row is None:
+        raise NotFound("message", message_id)
+    return row
+
+
+async def replay_message(actor: Actor, message_id: int) -> OutboundMessage:
+    """Queue a dead or failed message again, with its attempts counted from zero."""
+    row = await get_message(actor, message_id)
+    state = MessageState(row.state)
+    waiting_retry = state is MessageState.FAILED and row.next_attempt_at is not None
+    if state not in (MessageState.DEAD, MessageState.FAILED) or waiting_retry:
+        raise ValidationFailed([FieldError("state", "not_replayable", _NOT_REPLAYABLE)])
+    if not row.address:
+        raise ValidationFailed([FieldError("address", "no_address", _NO_ADDRESS)])
+    at = now()
+    values = {
+        "state": MessageState.QUEUED,
+        "attempts": 0,
+        "next_attempt_at": at,
+        "claimed_at": None,
+    }
+    if await OutboundMessage.filter(id=row.id, state=state).update(**values) != 1:
+        raise ValidationFailed([FieldError("state", "not_replayable", _NOT_REPLAYABLE)])
+    await audit_event(actor, ENTITY, row.id, "replay", f"{state.value} after {row.attempts}")
+    await row.refresh_from_db()
+    return row

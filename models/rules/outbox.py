@@ -1,0 +1,62 @@
+"""Outbox rules without I/O: the order channels are tried in, and when to try again."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import timedelta
+
+from models.entities.enums import Channel
+
+# The order a contact without preferences is reached in. Push goes to the app's users, not to
+# clients, so it is tried only when a contact's preferences name it.
+DEFAULT_ORDER: tuple[Channel, ...] = (
+    Channel.TELEGRAM,
+    Channel.WHATSAPP,
+    Channel.SMS,
+    Channel.EMAIL,
+)
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=6)
+# A retry_after longer than this is the channel's limit, not a short pause: wait at most this.
+RETRY_AFTER_CAP = timedelta(hours=24)
+
+
+def channel_order(preferred: Sequence[str]) -> list[Channel]:
+    """The contact's preferred channels in their order (unknown names skipped), or the default."""
+    order: list[Channel] = []
+    for name in preferred:
+        try:
+            channel = Channel(name)
+        except ValueError:
+            continue
+        if channel not in order:
+            order.append(channel)
+    return order or list(DEFAULT_ORDER)
+
+
+def channels_after(order: Sequence[Channel], failed: Sequence[Channel]) -> list[Channel]:
+    """The channels still to try after those that `failed`, in the contact's order."""
+    if not failed:
+        return list(order)
+    last = max((order.index(c) for c in failed if c in order), default=-1)
+    return [c for c in order[last + 1 :] if c not in failed]
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
+    """The wait before attempt `attempt + 1`: 30 s doubling per attempt up to 6 h, with jitter
+    (a random 50–100 % of it), so that messages failed together do not retry together."""
+    exponent = min(max(attempt, 1) - 1, 20)
+    ceiling = min(BACKOFF_BASE * (2**exponent), BACKOFF_CAP)
+    share = (rng or random).uniform(0.5, 1.0)
+    return ceiling * share
+
+
+def retry_delay(
+    attempt: int, retry_after: float | None, rng: random.Random | None = None
+) -> timedelta:
+    """Wait what the channel asked for (Telegram's and Twilio's retry_after), else back off."""
+    if retry_after is not None and retry_after >= 0:
+        return min(timedelta(seconds=retry_after), RETRY_AFTER_CAP)
+    return backoff(attempt, rng)

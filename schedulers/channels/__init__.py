@@ -1,0 +1,20 @@
+"""Channel adapters: the outbox relay's out-adapters, one module per channel.
+
+Only the relay (schedulers/outbox.py) calls them. Each implements models.channels.ChannelAdapter.
+"""
+
+from __future__ import annotations
+
+from models.channels import ChannelAdapter
+from models.entities import Channel
+from models.settings import Settings
+from schedulers.channels.email import EmailChannel, SmtpConfig
+
+
+def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
+    """The adapters this installation's settings configure."""
+    channels: dict[Channel, ChannelAdapter] = {}
+    smtp = SmtpConfig.from_settings(settings)
+    if smtp is not None:
+        channels[Channel.EMAIL] = EmailChannel(smtp)
+    return channels
