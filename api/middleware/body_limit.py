@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import ContentTooLarge, problem
 
+_WITHOUT_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 class BodyLimit:
     def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
@@ -21,7 +23,8 @@ class BodyLimit:
         self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _WITHOUT_BODY:
+            # No route of these methods reads a body, so none can be too large.
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope["path"])
