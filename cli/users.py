@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from models.actor import Actor, actor_from
-from models.entities import Office, User
+from models.entities import Office
 from models.errors import FieldError, ValidationFailed
 from models.ops.bootstrap import ensure_top_office
 from models.ops.org import create_user
+from models.ops.sessions import find_user
 from models.ops.telegram_link import TelegramLink, TelegramNotConfigured, issue_telegram_link
 from models.passwords import one_time_password
-from models.rules.emails import InvalidEmail, normalize_email
-from models.rules.phones import InvalidPhone, normalize_phone
 from models.text import Text
 
 _NO_USER = Text(
@@ -59,23 +58,11 @@ async def create_account(
     return user.email, generated
 
 
-async def _active_user(login: str) -> User | None:
-    text = login.strip()
-    try:
-        if "@" in text:
-            found = User.get_or_none(email=normalize_email(text), is_active=True)
-        else:
-            found = User.get_or_none(phone=normalize_phone(text), is_active=True)
-    except (InvalidEmail, InvalidPhone):
-        return None
-    return await found.select_related("office")
-
-
 async def telegram_link_for(login: str, bot_username: str | None) -> TelegramLink:
     """A one-time deep link for the user with this login (email or phone)."""
     if not bot_username:
         raise TelegramNotConfigured()
-    user = await _active_user(login)
-    if user is None:
+    user = await find_user(login)
+    if user is None or not user.is_active:
         raise ValidationFailed([FieldError("login", "not_found", _NO_USER)])
     return await issue_telegram_link(actor_from(user, user.office), bot_username)

@@ -72,14 +72,17 @@ def _login_key(login: str) -> str:
         return f"login:{text.lower()}"
 
 
-async def _find_user(login: str) -> User | None:
+async def find_user(login: str) -> User | None:
+    """The user whose email or phone (in any format) is `login`, with their office."""
     text = login.strip()
     try:
         if "@" in text:
-            return await User.get_or_none(email=normalize_email(text))
-        return await User.get_or_none(phone=normalize_phone(text))
+            found = User.get_or_none(email=normalize_email(text))
+        else:
+            found = User.get_or_none(phone=normalize_phone(text))
     except (InvalidEmail, InvalidPhone):
         return None
+    return await found.select_related("office")
 
 
 async def _throttled(key: str, limit: int) -> int | None:
@@ -142,7 +145,7 @@ async def check_credentials(login: str, password: str, *, address: str) -> Crede
         wait = await _throttled(key, limit)
         if wait is not None:
             return CredentialCheck(login_key, address_key, None, throttled_for=wait)
-    user = await _find_user(login)
+    user = await find_user(login)
     stored_hash = user.password_hash if user and user.password_hash else _dummy_hash()
     valid = await asyncio.to_thread(verify_password, password, stored_hash)
     signed = user is not None and user.is_active and bool(user.password_hash) and valid
