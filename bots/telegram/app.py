@@ -19,9 +19,9 @@ from tortoise.transactions import in_transaction
 from bots.telegram import texts
 from bots.telegram.handlers import feature_routers
 from bots.telegram.limits import TelegramLimits
-from bots.telegram.middlewares import UpdateContext
+from bots.telegram.middlewares import AccountLookup, UpdateContext
 from bots.telegram.staging import StageFiles
-from models.ops.telegram_account import mark_telegram_unreachable
+from models.ops.telegram_account import mark_telegram_unreachable, telegram_account
 from models.settings import Settings
 from models.text import LANGUAGES
 
@@ -74,14 +74,16 @@ def build_dispatcher(
     *,
     storage: BaseStorage | None = None,
     events_isolation: BaseEventIsolation | None = None,
+    account: AccountLookup = telegram_account,
 ) -> Dispatcher:
-    """The dispatcher with the update middleware and every feature router."""
+    """The dispatcher with the update middleware and every feature router. `account` finds the
+    user behind a Telegram user id (the console replaces it)."""
     if storage is None:
         storage, events_isolation = build_storage(settings)
     dispatcher = Dispatcher(storage=storage, events_isolation=events_isolation)
     # Outside in: files are fetched before the transaction that stores them is opened.
     dispatcher.update.outer_middleware(StageFiles(settings.data_dir))
-    dispatcher.update.outer_middleware(UpdateContext(settings.language))
+    dispatcher.update.outer_middleware(UpdateContext(settings.language, account))
     dispatcher.include_routers(*feature_routers())
     return dispatcher
 

@@ -35,6 +35,7 @@ from tortoise.transactions import in_transaction
 from bots.telegram import texts
 from bots.telegram.replies import Replies
 from models.actor import actor_from
+from models.entities import User
 from models.errors import DomainError, ValidationFailed
 from models.ops.telegram_account import claim_telegram_update, telegram_account
 from models.text import Text
@@ -67,11 +68,16 @@ def _error_sentence(error: DomainError) -> Text:
     return error.message
 
 
+AccountLookup = Callable[[int], Awaitable[User | None]]
+
+
 class UpdateContext(BaseMiddleware):
     """Registered on `dispatcher.update.outer_middleware` (see `app.build_dispatcher`)."""
 
-    def __init__(self, default_language: str = "ru") -> None:
+    def __init__(self, default_language: str = "ru", account: AccountLookup = telegram_account):
         self.default_language = default_language
+        # Who a Telegram user is: the linked user, or the one `voronka chat --as` speaks for.
+        self.account = account
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -116,7 +122,7 @@ class UpdateContext(BaseMiddleware):
         person: TelegramUser,
         replies: Replies,
     ) -> Any:
-        user = await telegram_account(person.id)
+        user = await self.account(person.id)
         actor = actor_from(user, user.office) if user is not None and user.is_active else None
         if actor is not None:
             replies.language = actor.language
