@@ -98,6 +98,7 @@ class UpdateFiles:
     incoming: Incoming | None = None
     staged: StagedFile | None = None  # fetched and waiting in staging
     problem: str | None = None  # TOO_LARGE or FAILED when it could not be fetched
+    limit: int = MAX_FILE_SIZE  # the size limit it was fetched under, in bytes
     placed: list[StagedFile] = field(default_factory=list)
     kept: bool = False
 
@@ -151,7 +152,7 @@ class StageFiles(BaseMiddleware):
             await self._tidy(files, committed=bool(data.get(COMMITTED)))
 
     async def _fetch(self, bot: Bot, files: UpdateFiles, incoming: Incoming) -> None:
-        limit = MAX_SIZE
+        limit = files.limit = MAX_SIZE
         if incoming.declared_size is not None and incoming.declared_size > limit:
             files.problem = TOO_LARGE
             return

@@ -19,7 +19,7 @@ from aiogram.types import Message
 from bots.telegram import capture, context
 from bots.telegram import texts_capture as t
 from bots.telegram.replies import Replies
-from bots.telegram.staging import FAILED, MAX_SIZE, TOO_LARGE, Incoming, UpdateFiles
+from bots.telegram.staging import FAILED, TOO_LARGE, Incoming, UpdateFiles
 from models.actor import Actor
 from models.errors import NotFound
 from models.ops.attachments import MAX_FILES, MiB, save_attachments
@@ -45,7 +45,7 @@ async def file_sent(
     if incoming is None:
         return
     if files.problem == TOO_LARGE:
-        replies.say(t.FILE_TOO_LARGE, limit=MAX_SIZE // MiB)
+        replies.say(t.FILE_TOO_LARGE, limit=files.limit // MiB)
         return
     if files.problem == FAILED:
         replies.say(t.FILE_FAILED)

@@ -104,7 +104,7 @@ async def test_a_contact_field_by_field_with_refused_answers_asked_again(
     assert await contact_phones(contact.id) == ["+79161234567"]
     assert await contact_emails(contact.id) == ["ivan@example.ru"]
     assert said(telegram, OLGA) == "Готово: создано — контакт «Петров Иван»."
-    number, data = find_button(telegram, OLGA, "Открыть карточку")
+    _, data = find_button(telegram, OLGA, "Открыть карточку")
     assert data == OpenCard(kind="contact", id=contact.id).pack()
     assert (
         find_button(telegram, OLGA, "Записать")[1] == StartLog(kind="contact", id=contact.id).pack()
