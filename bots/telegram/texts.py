@@ -51,6 +51,13 @@ COMMANDS: tuple[BotCommandText, ...] = (
     BotCommandText("tasks", Text("Мои открытые задачи", "My open tasks")),
     BotCommandText("deals", Text("Мои открытые сделки по этапам", "My open deals by stage")),
     BotCommandText(
+        "find",
+        Text(
+            "Найти клиента или сделку: имя, телефон, ИНН, email",
+            "Find a client or deal: name, phone, INN, email",
+        ),
+    ),
+    BotCommandText(
         "new", Text("Создать контакт, компанию или сделку", "Create a contact, company or deal")
     ),
     BotCommandText(

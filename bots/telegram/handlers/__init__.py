@@ -11,9 +11,11 @@ def feature_routers() -> list[Router]:
     # Fresh routers every time: a Router can belong to one dispatcher only.
     from bots.telegram.handlers import (
         cancel,
+        cards,
         deals,
         fallback,
         files,
+        find,
         language,
         log,
         new,
@@ -30,6 +32,8 @@ def feature_routers() -> list[Router]:
         today.build(),
         tasks.build(),
         deals.build(),
+        find.build(),
+        cards.build(),
         new.build(),
         log.build(),
         files.build(),
