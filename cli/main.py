@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from typing import Annotated, Any
@@ -202,6 +204,32 @@ def telegram_link(
         "Ссылка действует 10 минут и один раз. / The link works once, for 10 minutes.",
         file=sys.stderr,
     )
+
+
+@app.command()
+def chat(
+    login: Annotated[
+        str, typer.Option("--as", help="Email or phone of the user to chat as", show_default=False)
+    ],
+) -> None:
+    """Talk to the Telegram bot in this terminal as a user, without Telegram."""
+    from bots.telegram.console import chat_as
+    from cli.database import database
+
+    settings = _settings()
+
+    async def read(prompt: str) -> str | None:
+        try:
+            return await asyncio.to_thread(input, prompt)
+        except EOFError:
+            return None
+
+    async def converse() -> None:
+        async with database(settings.database):
+            await chat_as(settings, login, read, print)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(converse())
 
 
 @app.command()
