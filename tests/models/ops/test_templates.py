@@ -1,0 +1,186 @@
+"""Templates: admins save checked templates; defaults install once; a preview renders for a
+contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models.entities import Channel, Contact, Template
+from models.errors import Forbidden, PreconditionFailed, ValidationFailed
+from models.ops.templates import (
+    create_template,
+    delete_template,
+    install_default_templates,
+    preview_template,
+    template_sms_length,
+    update_template,
+)
+from models.rules.default_templates import default_templates
+from tests.factories import Org, make_company, make_contact, make_order
+from tests.models.expect import error_codes, error_fields
+
+pytestmark = pytest.mark.usefixtures("db")
+
+
+def _email(**values: Any) -> dict[str, Any]:
+    return {
+        "purpose": "proposal_sent",
+        "channel": "email",
+        "language": "ru",
+        "subject": "Предложение для {{ company.name }}",
+        "body": "<p>Здравствуйте, {{ client.first_name }}!</p>",
+        "text_body": "Здравствуйте, {{ client.first_name }}!",
+        **values,
+    }
+
+
+async def test_an_admin_saves_a_checked_template(org: Org) -> None:
+    template = await create_template(org.admin, _email())
+    assert template.version == 1
+    assert template.channel == Channel.EMAIL
+    assert template.is_active
+
+
+async def test_managers_and_heads_may_not_touch_templates(org: Org) -> None:
+    for actor in (org.manager, org.head):
+        with pytest.raises(Forbidden):
+            await create_template(actor, _email())
+
+
+async def test_unknown_variables_and_syntax_errors_name_field_line_and_name(org: Org) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await create_template(
+            org.admin,
+            _email(
+                subject="Заказ {{ order.numbr }}",
+                body="<p>Привет</p>\n<p>{% if client.first_name %}</p>",
+                text_body="Строка\n{{ discount }}",
+            ),
+        )
+    assert error_fields(caught.value) == ["subject", "body", "text_body"]
+    assert error_codes(caught.value) == {
+        "subject": "unknown_variable",
+        "body": "template_syntax",
+        "text_body": "unknown_variable",
+    }
+    messages = {e.field: e.message for e in caught.value.errors}
+    assert "order.numbr" in messages["subject"].ru
+    assert "Строка 2" in messages["body"].ru
+    assert "Line 2" in messages["body"].en
+    assert "«discount»" in messages["text_body"].ru
+    assert "Line 2" in messages["text_body"].en
+
+
+async def test_required_fields_and_channel_rules(org: Org) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        await create_template(org.admin, {"purpose": "Bad Purpose", "channel": "fax"})
+    assert error_codes(caught.value) == {
+        "purpose": "invalid_purpose",
+        "channel": "invalid_choice",
+        "language": "required",
+        "body": "required",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        await create_template(org.admin, _email(subject=""))
+    assert error_codes(caught.value) == {"subject": "required"}
+    with pytest.raises(ValidationFailed) as caught:
+        await create_template(
+            org.admin,
+            _email(channel="sms", content_sid="HX" + "0" * 32, subject="Тема"),
+        )
+    assert error_codes(caught.value) == {
+        "subject": "not_for_channel",
+        "text_body": "not_for_channel",
+        "content_sid": "not_for_channel",
+    }
+    whatsapp = await create_template(
+        org.admin,
+        {
+            "purpose": "proposal_sent",
+            "channel": "whatsapp",
+            "language": "ru",
+            "body": "КП отправлено",
+            "content_sid": "HX" + "a" * 32,
+        },
+    )
+    assert whatsapp.content_sid == "HX" + "a" * 32
+    with pytest.raises(ValidationFailed) as caught:
+        await update_template(org.admin, whatsapp.id, {"content_sid": "HX1"}, version=1)
+    assert error_codes(caught.value) == {"content_sid": "invalid_content_sid"}
+
+
+async def test_one_template_per_purpose_channel_and_language(org: Org) -> None:
+    await create_template(org.admin, _email())
+    with pytest.raises(ValidationFailed) as caught:
+        await create_template(org.admin, _email())
+    assert error_codes(caught.value) == {"purpose": "taken"}
+    english = await create_template(org.admin, _email(language="en"))
+    with pytest.raises(ValidationFailed) as caught:
+        await update_template(org.admin, english.id, {"language": "ru"}, version=1)
+    assert error_codes(caught.value) == {"purpose": "taken"}
+
+
+async def test_updates_are_versioned(org: Org) -> None:
+    template = await create_template(org.admin, _email())
+    updated = await update_template(
+        org.admin, template.id, {"body": "<p>{{ client.full_name }}</p>"}, version=1
+    )
+    assert updated.version == 2
+    with pytest.raises(PreconditionFailed):
+        await update_template(org.admin, template.id, {"is_active": False}, version=1)
+    with pytest.raises(ValidationFailed):
+        await update_template(org.admin, template.id, {"body": "{{ client.x }}"}, version=2)
+    assert (await Template.get(id=template.id)).body == "<p>{{ client.full_name }}</p>"
+
+
+async def test_defaults_install_once_and_never_overwrite(org: Org) -> None:
+    assert await install_default_templates() == len(default_templates())
+    shipped = await Template.get(purpose="order_status.shipped", channel="email", language="ru")
+    await update_template(org.admin, shipped.id, {"subject": "Свой текст"}, version=1)
+    deleted = await Template.get(purpose="birthday_greeting", channel="sms", language="en")
+    await delete_template(org.admin, deleted.id)
+    assert await install_default_templates() == 1  # only the deleted one comes back
+    assert await install_default_templates() == 0
+    assert (await Template.get(id=shipped.id)).subject == "Свой текст"
+    assert await Template.all().count() == len(default_templates())
+
+
+async def test_a_preview_renders_for_a_contact(org: Org) -> None:
+    company = await make_company(org.manager, name="ООО <Ромашка>")
+    contact = await make_contact(org.manager, first_name="Иван", company_id=company.id)
+    order = await make_order(org.manager, contact_id=contact.id, amount="15000.50")
+    template = await create_template(
+        org.admin,
+        _email(body="<p>{{ client.first_name }}, {{ company.name }}: {{ order.amount }}</p>"),
+    )
+    preview = await preview_template(
+        org.admin, template.id, contact_id=contact.id, order_id=order.id
+    )
+    assert preview.rendered.subject == "Предложение для ООО <Ромашка>"  # a subject is plain text
+    assert preview.rendered.body == "<p>Иван, ООО &lt;Ромашка&gt;: 15\u00a0000,50</p>"
+    assert preview.sms is None
+    with pytest.raises(ValidationFailed) as caught:
+        await preview_template(org.admin, template.id, contact_id=10**6)
+    assert error_codes(caught.value) == {"contact_id": "not_found"}
+
+
+async def test_sms_templates_say_how_many_segments(org: Org) -> None:
+    contact = await make_contact(org.manager, first_name="Иван")
+    await Contact.filter(id=contact.id).update(language="ru")
+    template = await create_template(
+        org.admin,
+        {
+            "purpose": "thanks_after_call",
+            "channel": "sms",
+            "language": "ru",
+            "body": "{{ client.first_name }}, спасибо за разговор! " + "Ждём вас снова. " * 3,
+        },
+    )
+    preview = await preview_template(org.admin, template.id, contact_id=contact.id)
+    assert preview.sms is not None
+    assert (preview.sms.encoding, preview.sms.segments) == ("ucs2", 2)
+    blank = template_sms_length(template)
+    assert blank is not None
+    assert blank.units == preview.sms.units - len("Иван")

@@ -1,0 +1,125 @@
+"""Template rules: checks at save name the line and the variable; rendering is sandboxed,
+strict, and escapes values only in HTML channels; the shipped templates pass their own checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.entities import Channel, OrderStatus
+from models.rules.default_templates import (
+    CLIENT_CHANNELS,
+    default_templates,
+    order_status_purpose,
+)
+from models.rules.templates import (
+    VARIABLES,
+    RenderFailed,
+    check_template,
+    empty_context,
+    format_amount,
+    render,
+)
+
+
+def _problems(source: str) -> list[tuple[str, int]]:
+    return [(p.code, p.line) for p in check_template(source)]
+
+
+def test_a_template_with_known_variables_passes() -> None:
+    source = (
+        "Здравствуйте, {{ client.first_name }}!\n"
+        "{% for x in ['a', 'b'] %}{{ x }}{% endfor %}\n"
+        "{% set total = order.amount %}{{ total }} {{ order['number'] }} {{ manager.full_name }}"
+    )
+    assert check_template(source) == []
+
+
+def test_a_syntax_error_names_its_line() -> None:
+    problems = check_template("Строка один\n{% if client.first_name %}без конца")
+    assert [(p.code, p.line) for p in problems] == [("template_syntax", 2)]
+    assert "Строка 2" in problems[0].message.ru
+    assert "Line 2" in problems[0].message.en
+
+
+def test_unknown_variables_are_named_with_their_lines() -> None:
+    problems = check_template("{{ client.frist_name }}\n\n{{ coupon }} {{ order['secret'] }}")
+    assert [(p.code, p.line) for p in problems] == [
+        ("unknown_variable", 1),
+        ("unknown_variable", 3),
+        ("unknown_variable", 3),
+    ]
+    named = " ".join(p.message.en for p in problems)
+    assert "client.frist_name" in named
+    assert "“coupon”" in named
+    assert "order.secret" in named
+    assert "client.first_name" in problems[0].message.ru  # says what is available
+
+
+def test_internals_are_not_variables() -> None:
+    assert _problems("{{ client.__class__ }}") == [("unknown_variable", 1)]
+
+
+def test_the_sandbox_refuses_unsafe_access_at_render() -> None:
+    with pytest.raises(RenderFailed):
+        render("{{ ''.__class__.__mro__ }}", empty_context(), html=False)
+
+
+def test_undefined_names_fail_instead_of_rendering_blank() -> None:
+    with pytest.raises(RenderFailed):
+        render("{{ nobody }}", empty_context(), html=False)
+
+
+def test_values_are_escaped_in_html_only() -> None:
+    context = empty_context()
+    context["client"]["first_name"] = "<b>Tom & Jerry</b>"
+    source = "Hi {{ client.first_name }}"
+    assert render(source, context, html=True) == "Hi &lt;b&gt;Tom &amp; Jerry&lt;/b&gt;"
+    assert render(source, context, html=False) == "Hi <b>Tom & Jerry</b>"
+
+
+def test_the_variable_schema_is_the_context() -> None:
+    assert set(empty_context()) == set(VARIABLES)
+    assert all(isinstance(v, str) for ns in empty_context().values() for v in ns.values())
+
+
+def test_amounts_are_written_as_people_read_them() -> None:
+    from decimal import Decimal
+
+    assert format_amount(Decimal("15000.5"), "ru") == "15\u00a0000,50"
+    assert format_amount(Decimal("15000.5"), "en") == "15,000.50"
+    assert format_amount(None, "ru") == ""
+
+
+def test_defaults_cover_every_status_channel_and_language() -> None:
+    shipped = {(t.purpose, t.channel, t.language) for t in default_templates()}
+    purposes = {order_status_purpose(s) for s in OrderStatus} | {
+        "thanks_after_call",
+        "proposal_sent",
+        "appointment_reminder",
+        "birthday_greeting",
+    }
+    assert shipped == {
+        (p, c, lang) for p in purposes for c in CLIENT_CHANNELS for lang in ("ru", "en")
+    }
+
+
+@pytest.mark.parametrize(
+    "template", default_templates(), ids=lambda t: f"{t.purpose}-{t.channel}-{t.language}"
+)
+def test_every_default_passes_the_checks_and_renders(template) -> None:  # type: ignore[no-untyped-def]
+    for text in (template.subject, template.body, template.text_body):
+        assert check_template(text) == []
+    context = empty_context()
+    context["client"]["first_name"] = "Иван"
+    context["order"]["number"] = "A-1"
+    body = render(
+        template.body, context, html=template.channel in (Channel.TELEGRAM, Channel.EMAIL)
+    )
+    assert body.strip()
+    if template.purpose.startswith("order_status."):
+        assert "A-1" in body
+    if template.channel is Channel.EMAIL:
+        assert template.subject
+        assert template.text_body
+    if template.language == "ru":
+        assert any("а" <= ch <= "я" for ch in body.lower())
