@@ -21,6 +21,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from tortoise.transactions import in_transaction
 
+from bots.telegram import formats
 from bots.telegram import texts_work as t
 from bots.telegram.replies import Replies
 from bots.telegram.task_views import (
@@ -54,6 +55,7 @@ from models.queries.today import my_day
 from models.rules.when import InvalidWhen, parse_when
 from models.text import Text
 
+TOAST_TITLE_LIMIT = 80
 _PENDING = "pick_date"  # FSM data: the task a date is being typed for, and its list
 
 
@@ -106,11 +108,13 @@ async def act_on_task(
     except DomainError as error:  # closed meanwhile, or changed by someone else
         replies.notify(_sentence(error), alert=True)
     else:
+        # A button's answer holds at most 200 characters: the title is cut to fit.
+        title = formats.shorten(task.title, TOAST_TITLE_LIMIT)
         if task.status is TaskStatus.DONE:
-            replies.notify(t.TASK_DONE, title=task.title)
+            replies.notify(t.TASK_DONE, title=title)
         else:
             assert task.due_at is not None
-            replies.notify(t.TASK_MOVED, title=task.title, when=reader.when(task.due_at))
+            replies.notify(t.TASK_MOVED, title=title, when=reader.when(task.due_at))
     screen = await list_screen(actor, ListRef.of(callback_data), reader)
     _show_in_place(query, replies, screen)
 

@@ -250,3 +250,22 @@ async def test_a_deal_moved_on_leaves_the_stuck_list(
     )
     await telegram.send(OLGA, "/today")
     assert "Ничего не горит" in last_message(telegram, OLGA).params["text"]
+
+
+async def test_a_long_title_is_cut_in_lines_buttons_and_answers(
+    telegram: BotHarness, clock: FrozenClock
+) -> None:
+    user = await link(await make_user(), OLGA)
+    title = "Согласовать " + "очень " * 45 + "длинный договор"  # 297 characters
+    task = await make_task(await actor_for(user), title=title, due_at=utc(3, 10))
+    await telegram.send(OLGA, "/today")
+    shown = last_message(telegram, OLGA)
+    line = shown.params["text"].splitlines()[-1]
+    assert line.startswith("1. Согласовать очень")
+    assert line.endswith("… — сегодня в 13:00")
+    assert len(line) < 90
+    await telegram.press(OLGA, button(shown, "1. Готово"), message_id=message_id(shown))
+    (answer,) = answers(telegram)
+    assert answer.ok
+    assert len(answer.params["text"]) <= 200
+    assert (await Task.get(id=task.id)).status is TaskStatus.DONE
