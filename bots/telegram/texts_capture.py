@@ -8,8 +8,8 @@ import html
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
+from bots.telegram import formats
 from models.text import Text
 
 # ---- shared --------------------------------------------------------------------------------------
@@ -205,26 +205,21 @@ FILE_TOO_MANY = Text(
 
 # ---- formatting ----------------------------------------------------------------------------------
 
-_RU_WEEKDAYS = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
-_EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
-
-def due_text(at: datetime, timezone: str, language: str) -> str:
-    """A moment on the user's wall clock, with its weekday: «пт, 07.03.2025 в 15:00» /
-    "Fri, 07.03.2025 at 15:00"."""
-    wall = at.astimezone(ZoneInfo(timezone))
-    if language == "en":
-        return f"{_EN_WEEKDAYS[wall.weekday()]}, {wall:%d.%m.%Y} at {wall:%H:%M}"
-    return f"{_RU_WEEKDAYS[wall.weekday()]}, {wall:%d.%m.%Y} в {wall:%H:%M}"
+def due_text(at: datetime, timezone: str, language: str, *, now: datetime) -> str:
+    """When a next step is due, with its weekday so a typed «в пятницу» can be checked:
+    «пт, 7 марта в 15:00» / "Fri, 7 March at 15:00" (the year when it is not this one's)."""
+    wall = formats.local(at, timezone)
+    day = formats.day_title(at, timezone, language)
+    if wall.year != formats.local(now, timezone).year:
+        day = f"{day} {wall.year}"
+    joiner = " at " if language == "en" else " в "
+    return f"{day}{joiner}{wall:%H:%M}"
 
 
 def money_text(amount: Decimal, language: str) -> str:
-    """1 250 000,50 ₽ / 1,250,000.50 ₽ (kopecks only when there are any)."""
-    whole = amount == amount.to_integral_value()
-    shown = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
-    if language != "en":
-        shown = shown.replace(",", "\u00a0").replace(".", ",")
-    return f"{shown} ₽"
+    """An amount in roubles as the rest of the bot shows money (`formats.money`)."""
+    return formats.money(amount, "RUB", language)
 
 
 def size_text(size: int, language: str) -> str:

@@ -173,8 +173,8 @@ def draft_text(draft: dict[str, Any], actor: Actor) -> Text:
             (
                 t.LOG_LABELS["next"],
                 Text(
-                    f"{_escape(title)} — {t.due_text(due, actor.timezone, 'ru')}",
-                    f"{_escape(title)} — {t.due_text(due, actor.timezone, 'en')}",
+                    f"{_escape(title)} — {t.due_text(due, actor.timezone, 'ru', now=now())}",
+                    f"{_escape(title)} — {t.due_text(due, actor.timezone, 'en', now=now())}",
                 ),
             )
         )
@@ -593,7 +593,7 @@ def _saved_text(
         out = [t.LOG_SAVED.get(language).format(kind=kind.get(language), label=label)]
         due = _due(draft)
         if with_task and due is not None:
-            when = t.due_text(due, actor.timezone, language)
+            when = t.due_text(due, actor.timezone, language, now=now())
             title = _escape(str(draft["next"]))
             out.append(t.LOG_SAVED_TASK.get(language).format(title=title, when=when))
         if stored:

@@ -82,7 +82,7 @@ async def test_a_call_with_a_next_step_on_the_client_in_context(
         "Клиент: Петров Иван",
         "Что: Звонок",
         "Итог: Договорились о встрече, ждут КП",
-        "Следующий шаг: Отправить КП — пт, 07.03.2025 в 15:00",
+        "Следующий шаг: Отправить КП — пт, 7 марта в 15:00",
     ]
     assert buttons(telegram, OLGA) == ["Сохранить", "Изменить", "Отмена"]
     assert await written() == (0, 0), "nothing is written before Save"
@@ -107,7 +107,7 @@ async def test_a_call_with_a_next_step_on_the_client_in_context(
     )
     assert said(telegram, OLGA).splitlines() == [
         "Сохранено: Звонок — Петров Иван.",
-        "Задача «Отправить КП»: пт, 07.03.2025 в 15:00.",
+        "Задача «Отправить КП»: пт, 7 марта в 15:00.",
     ]
     shown = telegram.api.message(OLGA.id, draft)
     assert shown is not None
@@ -138,7 +138,7 @@ async def test_a_meeting_on_a_deal_from_its_card_button_with_a_date_in_words(
     await telegram.send(OLGA, "завтра в 15:00")
     lines = said(telegram, OLGA).splitlines()
     assert lines[1] == "Сделка: Поставка бумаги"
-    assert lines[4] == "Следующий шаг: Созвониться — вт, 04.03.2025 в 15:00"
+    assert lines[4] == "Следующий шаг: Созвониться — вт, 4 марта в 15:00"
     assert await written() == (0, 0)
     await tap(telegram, OLGA, "Сохранить")
     interaction = await Interaction.get()
@@ -172,14 +172,14 @@ async def test_english_dates_are_read_in_the_users_time_zone(
         "Client: Smith John",
         "What: Visit",
         "Outcome: Signed the contract",
-        "Next step: Send the invoice — Tue, 04.03.2025 at 15:00",
+        "Next step: Send the invoice — Tue, 4 March at 15:00",
     ]
     await tap(telegram, JOHN, "Save")
     task = await Task.get()
     assert task.due_at == datetime(2025, 3, 4, 5, 0, tzinfo=UTC)  # 15:00 in Vladivostok
     assert said(telegram, JOHN).splitlines() == [
         "Saved: Visit — Smith John.",
-        "Task “Send the invoice”: Tue, 04.03.2025 at 15:00.",
+        "Task “Send the invoice”: Tue, 4 March at 15:00.",
     ]
 
 
@@ -257,7 +257,7 @@ async def test_edit_changes_a_field_and_old_drafts_cannot_save(
     await tap(telegram, OLGA, "Срок")
     await telegram.send(OLGA, "послезавтра")
     assert said(telegram, OLGA).splitlines()[4] == (
-        "Следующий шаг: Перезвонить — ср, 05.03.2025 в 10:00"
+        "Следующий шаг: Перезвонить — ср, 5 марта в 10:00"
     )
     await tap(telegram, OLGA, "Изменить")
     await tap(telegram, OLGA, "← К черновику")

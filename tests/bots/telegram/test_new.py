@@ -205,7 +205,7 @@ async def test_a_deal_for_a_client_found_by_name_with_an_amount(
         "Проверьте и создайте — сделка:",
         "Название: Поставка бумаги",
         "Клиент: Петров Иван",
-        "Сумма: 1\u00a0250\u00a0000,50 ₽",
+        "Сумма: 1\u00a0250\u00a0000,50\u00a0₽",
     ]
     assert await counts() == (1, 0, 0)
     await tap(telegram, OLGA, "Создать")
@@ -262,7 +262,9 @@ async def test_a_field_the_first_stage_requires_is_asked_again_at_create(
     )
     assert await Deal.all().count() == 0
     await telegram.send(OLGA, "5000")
-    assert said(telegram, OLGA).splitlines()[-1] == "Сумма: 5\u00a0000 ₽", "back to the summary"
+    assert said(telegram, OLGA).splitlines()[-1] == "Сумма: 5\u00a0000\u00a0₽", (
+        "back to the summary"
+    )
     await tap(telegram, OLGA, "Создать")
     deal = await Deal.get()
     assert (deal.amount_minor, deal.company_id) == (500_000, company.id)
