@@ -207,7 +207,14 @@ async def card_view(
 # ---- the dialog state of a question ---------------------------------------------------------
 
 
+_STEPS: dict[str, State] = {"stage": CardInput.stage_value, "remind": CardInput.remind_when}
+
+
 async def _flow(state: FSMContext, what: Asked) -> dict[str, Any] | None:
+    """The open question of kind `what`, if the dialog is still at it (`/cancel` or another
+    feature's dialog leaves the state and makes its buttons stale)."""
+    if await state.get_state() != _STEPS[what].state:
+        return None
     flow = await state.get_value(_FLOW)
     return flow if isinstance(flow, dict) and flow.get("what") == what else None
 

@@ -565,6 +565,31 @@ async def test_cancel_drops_the_question(
     assert (await Deal.get(id=deal.id)).version == 1
 
 
+async def test_cancel_command_makes_the_question_buttons_stale(
+    telegram: BotHarness, org: Org, pipeline: Pipeline
+) -> None:
+    me = org.manager
+    await linked(me, OLGA)
+    await make_contact(me, last_name="Петров", first_name="Иван")
+    await make_contact(me, last_name="Петров", first_name="Пётр")
+    deal = await make_deal(
+        me, title="Поставка", amount="5", stage_id=(await stage_named(pipeline, "В работе")).id
+    )
+    card = await open_card(telegram, OLGA, "deal", deal.id)
+    await telegram.press(OLGA, data(card, "➡️"), message_id=message_id(card))
+    await telegram.send(OLGA, "Петров")
+    choice = last_sent(telegram, OLGA)
+
+    await telegram.send(OLGA, "/cancel")
+    await telegram.press(OLGA, data(choice, "👤 Петров Иван"), message_id=message_id(choice))
+
+    assert answer(telegram).params["text"] == (
+        "Эта кнопка больше не работает: откройте запись заново."
+    )
+    after = await Deal.get(id=deal.id)
+    assert (after.version, after.contact_id) == (1, None)
+
+
 # ---- lost ----------------------------------------------------------------------------------
 
 
