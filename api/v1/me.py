@@ -19,7 +19,7 @@ from models.ops.access_tokens import (
 )
 from models.ops.devices import list_devices, register_device, unregister_device
 from models.ops.profile import my_profile
-from models.ops.telegram_link import issue_telegram_link
+from models.ops.telegram_link import issue_telegram_link, unlink_telegram
 from models.queries.today import my_day
 
 router = APIRouter(prefix="/me", tags=["me"], responses=problem_responses(401))
@@ -161,6 +161,16 @@ async def telegram_link(
     """A one-time deep link (ten minutes) that connects your Telegram account to Voronka."""
     link = await issue_telegram_link(actor, settings.telegram_bot_username)
     return TelegramLinkOut(url=link.url, token=link.token, expires_at=link.expires_at)
+
+
+@router.delete(
+    "/telegram-link",
+    operation_id="deleteTelegramLink",
+    status_code=status.HTTP_204_NO_CONTENT,
+)
+async def unlink_telegram_account(actor: CurrentActor, _: Transaction) -> None:
+    """Disconnect your Telegram account from Voronka: the bot stops answering it. Safe to repeat."""
+    await unlink_telegram(actor)
 
 
 class TodayTask(Output):

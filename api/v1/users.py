@@ -13,6 +13,7 @@ from api.problems import problem_responses
 from api.schemas import Id, Input, Output
 from models.entities import Role, User
 from models.ops.org import create_user, get_user, set_user_active, update_user
+from models.ops.telegram_link import unlink_telegram
 from models.passwords import MIN_LENGTH
 from models.queries.org import UserFilters, list_users
 
@@ -118,6 +119,17 @@ async def update(user_id: Id, body: UserUpdate, actor: CurrentActor, _: Transact
 async def deactivate(user_id: Id, actor: CurrentActor, _: Transaction) -> UserOut:
     """Admins only. Ends every sign-in of the user (sessions and personal tokens) at once."""
     return _out(await set_user_active(actor, user_id, False))
+
+
+@router.delete(
+    "/{user_id}/telegram-link",
+    operation_id="deleteUserTelegramLink",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(403, 404),
+)
+async def unlink_telegram_account(user_id: Id, actor: CurrentActor, _: Transaction) -> None:
+    """Admins only. Disconnects the user's Telegram account: the bot stops answering it."""
+    await unlink_telegram(actor, user_id)
 
 
 @router.post(

@@ -10,7 +10,7 @@ from models.actor import Actor
 from models.audit import audit_changes
 from models.clock import now
 from models.entities import TelegramLinkToken, User
-from models.errors import DomainError
+from models.errors import DomainError, Forbidden, NotFound
 from models.ops.sessions import token_digest
 from models.text import Text
 
@@ -74,3 +74,19 @@ async def consume_telegram_link(token: str, telegram_user_id: int) -> User | Non
         )
         user.telegram_user_id = telegram_user_id
     return user
+
+
+async def unlink_telegram(actor: Actor, user_id: int | None = None) -> bool:
+    """Disconnect a Telegram account: the actor's own, or (admins) `user_id`'s. The bot then
+    treats that Telegram user as a stranger. Audited; False when nothing was linked."""
+    target = actor.user_id if user_id is None else user_id
+    if target != actor.user_id and not actor.sees_everything:
+        raise Forbidden()
+    user = await User.get_or_none(id=target)
+    if user is None:
+        raise NotFound("user", target)
+    if user.telegram_user_id is None:
+        return False
+    await User.filter(id=user.id).update(telegram_user_id=None, updated_at=now())
+    await audit_changes(actor, "user", user.id, {"telegram_user_id": (user.telegram_user_id, None)})
+    return True
