@@ -10,8 +10,9 @@ handler then only records it, inside the transaction: `save_attachments` moves i
 
 Every update gets an `UpdateFiles` (handlers take it as `update_files`). After the update:
 
-- a file moved into place by an update that did not commit is removed again;
-- a staged file nobody took is removed;
+- a file moved into place (`hold` before `save_attachments`) by an update that did not commit
+  goes back to staging: a /log draft whose Save failed still has its files;
+- a staged file nobody took (or whose storing was rolled back) is removed;
 - a file handed to a /log draft (`keep`) stays in staging until the draft is saved or cancelled.
 
 Staging files older than `STALE_AFTER` (drafts nobody came back to) are swept once an hour.
@@ -23,7 +24,7 @@ import asyncio
 import io
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +43,7 @@ from models.ops.attachments import (
     FileTooLarge,
     StagedFile,
     discard_stale_staging,
+    staging_dir,
 )
 
 log = logging.getLogger(__name__)
@@ -99,17 +101,20 @@ class UpdateFiles:
     staged: StagedFile | None = None  # fetched and waiting in staging
     problem: str | None = None  # TOO_LARGE or FAILED when it could not be fetched
     limit: int = MAX_FILE_SIZE  # the size limit it was fetched under, in bytes
-    placed: list[StagedFile] = field(default_factory=list)
+    held: list[tuple[StagedFile, str]] = field(default_factory=list)
     kept: bool = False
 
     def keep(self) -> None:
         """The staged file was handed to a draft: it stays in staging after this update."""
         self.kept = True
 
-    def place(self, files: list[StagedFile]) -> None:
-        """These files were moved into place (`save_attachments`): they stay if the update
-        commits, and are removed if it does not."""
-        self.placed.extend(files)
+    def hold(self, files: Sequence[StagedFile]) -> None:
+        """`files` are about to be moved into place (`save_attachments`): they stay there if the
+        update commits, and go back to staging if it does not."""
+        self.held.extend((staged, staged.staging_name) for staged in files)
+
+    def holds(self, staged: StagedFile) -> bool:
+        return any(held is staged for held, _ in self.held)
 
 
 class _Sink(io.RawIOBase):
@@ -187,11 +192,19 @@ class StageFiles(BaseMiddleware):
                 await asyncio.to_thread(staged.discard)
 
     async def _tidy(self, files: UpdateFiles, *, committed: bool) -> None:
-        leftovers = [] if committed else list(files.placed)
+        if not committed:
+            waiting = staging_dir(self.data_dir)
+            for held, name in files.held:
+                if held.path.parent == waiting:
+                    continue
+                back = str(waiting.relative_to(self.data_dir) / name)
+                try:
+                    await asyncio.to_thread(held.move_to, back)
+                except OSError:
+                    log.exception("could not move %s back to staging", held.path)
+                    await asyncio.to_thread(held.discard)
         staged = files.staged
-        if staged is not None and not files.kept and staged not in files.placed:
-            leftovers.append(staged)
-        for staged in leftovers:
+        if staged is not None and not files.kept and not (committed and files.holds(staged)):
             await asyncio.to_thread(staged.discard)
 
     async def _sweep(self) -> None:

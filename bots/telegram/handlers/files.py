@@ -85,8 +85,8 @@ async def file_sent(
         return
     note = {"kind": "note", "outcome": message.caption or "", f"{here.kind}_id": here.id}
     interaction = await log_interaction(actor, note)
+    files.hold([staged])
     await save_attachments(actor, interaction.id, [staged])
-    files.place([staged])
     replies.say(t.FILE_SAVED, label=choice.label, what=what, size=size)
 
 

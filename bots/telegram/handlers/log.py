@@ -572,8 +572,8 @@ async def _save(
         task = await create_task(
             actor, {"title": draft["next"], "due_at": due, "remind_at": due, **link}
         )
+    files.hold(staged)  # back to staging, and to the draft, if this update does not commit
     await save_attachments(actor, interaction.id, staged)
-    files.place(staged)
     await capture.finish(state, capture.LOG)
     await context.remember(state, target["kind"], target["id"])
     said = _saved_text(draft, actor, task is not None, len(staged), lost)

@@ -16,11 +16,12 @@ from tortoise.backends.base.client import TransactionalDBClient
 
 from bots.telegram import context, staging
 from bots.telegram.handlers import files as files_handler
+from bots.telegram.handlers import log as log_handler
 from models.clock import FrozenClock, use_clock
 from models.entities import Attachment, Interaction, InteractionKind, Pipeline
 from models.ops.attachments import MiB
 from tests.bots.conftest import BotHarness
-from tests.bots.telegram.capture_support import fsm, linked, said, send_file, tap
+from tests.bots.telegram.capture_support import alerts, fsm, linked, said, send_file, tap
 from tests.doubles import telegram_api
 from tests.doubles.telegram_updates import Person
 from tests.factories import T0, Org, make_contact, make_deal, make_org, make_pipeline
@@ -314,3 +315,38 @@ async def test_a_person_who_is_not_linked_gets_the_refusal_and_nothing_is_kept(
     assert said(telegram, stranger).startswith("Этот Telegram не связан с учётной записью Voronka")
     assert await Interaction.all().count() == 0
     assert staged(telegram) == []
+
+
+async def test_a_save_that_rolls_back_keeps_the_drafts_files_for_another_try(
+    telegram: BotHarness, org: Org, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await linked(org.manager, OLGA)
+    contact = await make_contact(org.manager, first_name="Иван", last_name="Петров")
+    await context.remember(fsm(telegram, OLGA), "contact", contact.id)
+    await telegram.send(OLGA, "/log")
+    await tap(telegram, OLGA, "Заметка")
+    await send_file(telegram, OLGA, voice=(telegram.api.add_file(VOICE), len(VOICE)))
+    await telegram.send(OLGA, "Голосом")
+    await tap(telegram, OLGA, "Без следующего шага")
+    real = log_handler.save_attachments
+    failures = [RuntimeError("the database went away")]
+
+    async def fail_once(*args: Any, **kwargs: Any) -> Any:
+        saved = await real(*args, **kwargs)
+        if failures:
+            raise failures.pop()
+        return saved
+
+    monkeypatch.setattr(log_handler, "save_attachments", fail_once)
+    await tap(telegram, OLGA, "Сохранить")
+    assert alerts(telegram)[-1].startswith("Не получилось: что-то пошло не так")
+    assert await Interaction.all().count() == 0
+    assert stored(telegram) == []
+    assert len(staged(telegram)) == 1, "the file went back to staging"
+    assert await fsm(telegram, OLGA).get_state() == "LogStates:draft", "the draft is kept"
+
+    await tap(telegram, OLGA, "Сохранить")
+    attachment = await Attachment.get()
+    assert (data_dir(telegram) / attachment.path).read_bytes() == VOICE
+    assert staged(telegram) == []
+    assert said(telegram, OLGA).splitlines() == ["Сохранено: Заметка — Петров Иван.", "Файлов: 1."]
