@@ -13,9 +13,11 @@ from api.v1 import (
     me,
     offices,
     orders,
+    outbox,
     pipelines,
     reference,
     tasks,
+    templates,
     users,
 )
 
@@ -34,3 +36,5 @@ router.include_router(users.router)
 router.include_router(pipelines.router)
 router.include_router(reference.router)
 router.include_router(leads.router)
+router.include_router(templates.router)
+router.include_router(outbox.router)

@@ -20,7 +20,20 @@ import pytest_asyncio
 
 from api.contract import CONTRACT
 from models.clock import now
-from models.entities import Deal, LossReason, Office, Role, Segment, Source, Stage, User
+from models.entities import (
+    Channel,
+    Deal,
+    LossReason,
+    MessageState,
+    Office,
+    OutboundMessage,
+    Role,
+    Segment,
+    Source,
+    Stage,
+    Template,
+    User,
+)
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
@@ -93,6 +106,12 @@ RULES: dict[str, Rule] = {
     "updateLossReason": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
     "updateSource": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
     "updateSegment": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "getTemplate": Rule(admin_only=True),
+    "updateTemplate": Rule(lambda i: {"body": "Hijacked"}, admin_only=True),
+    "deleteTemplate": Rule(_none, admin_only=True),
+    "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
+    "getOutboundMessage": Rule(admin_only=True),
+    "replayOutboundMessage": Rule(_none, admin_only=True),
 }
 
 
@@ -155,6 +174,17 @@ async def world(client: httpx.AsyncClient) -> World:
     )
     token = await client.post("/v1/me/tokens", json={"name": "1C"}, headers=owner_headers)
     reason = await LossReason.create(name="Дорого")
+    template = await Template.create(
+        purpose="thanks_after_call", channel=Channel.SMS, language="ru", body="Спасибо!"
+    )
+    message = await OutboundMessage.create(
+        channel=Channel.SMS,
+        address="+79161234567",
+        contact_id=contact.id,
+        body="Спасибо!",
+        dedup_key="matrix",
+        state=MessageState.DEAD,
+    )
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -174,6 +204,8 @@ async def world(client: httpx.AsyncClient) -> World:
         "loss_reason_id": reason.id,
         "source_id": (await Source.create(name="Сайт")).id,
         "segment_id": (await Segment.create(name="Опт")).id,
+        "template_id": template.id,
+        "message_id": message.id,
     }
     return World(
         client,
@@ -200,7 +232,17 @@ async def _fingerprint() -> list[Any]:
     owner = await User.filter(role=Role.MANAGER).order_by("id").first()
     stages = await Stage.all().order_by("id").values_list("name", flat=True)
     offices = await Office.all().order_by("id").values_list("name", flat=True)
-    return [deal.version, deal.stage_id, owner and owner.full_name, stages, offices]
+    templates = await Template.all().order_by("id").values_list("body", "version")
+    messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
+    return [
+        deal.version,
+        deal.stage_id,
+        owner and owner.full_name,
+        stages,
+        offices,
+        templates,
+        messages,
+    ]
 
 
 @pytest.mark.parametrize(("operation", "method", "path"), ROUTES, ids=[r[0] for r in ROUTES])
