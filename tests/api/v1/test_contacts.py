@@ -206,5 +206,5 @@ async def test_list_rows_equal_the_cards_with_phones_and_emails_in_order(
     second = (await _create(client, headers, first_name="Анна", phones=[], emails=[])).json()
     listed = await client.get("/v1/contacts", params={"sort": "id"}, headers=headers)
     assert listed.json()["items"] == [first, second]
-    assert first["phones"] == phones and first["emails"] == emails
-    assert second["phones"] == [] and second["emails"] == []
+    assert (first["phones"], first["emails"]) == (phones, emails)
+    assert (second["phones"], second["emails"]) == ([], [])
