@@ -67,6 +67,9 @@ COMMANDS: tuple[BotCommandText, ...] = (
     BotCommandText("cancel", Text("Отменить начатое", "Cancel what is in progress")),
     BotCommandText("help", Text("Что умеет бот", "What the bot can do")),
     BotCommandText("lang", Text("Язык: русский или English", "Language: English or Russian")),
+    BotCommandText(
+        "unlink", Text("Отключить этот Telegram от Voronka", "Disconnect this Telegram account")
+    ),
 )
 
 # Access

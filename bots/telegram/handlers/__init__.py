@@ -22,6 +22,7 @@ def feature_routers() -> list[Router]:
         start,
         tasks,
         today,
+        unlink,
     )
     from bots.telegram.handlers import help as help_command
 
@@ -29,6 +30,7 @@ def feature_routers() -> list[Router]:
         start.build(),
         help_command.build(),
         language.build(),
+        unlink.build(),
         today.build(),
         tasks.build(),
         deals.build(),
