@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     outbox_interval: float = Field(
         default=5.0, ge=0.5, le=3600, description="Seconds between the relay's runs"
     )
-    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_max_attempts: int = Field(default=12, ge=1, le=100)
 
     @field_validator("timezone")
     @classmethod

@@ -37,7 +37,7 @@ class Relay:
         self,
         channels: Mapping[Channel, ChannelAdapter],
         *,
-        max_attempts: int = 8,
+        max_attempts: int = 12,
         batch_size: int = BATCH_SIZE,
         concurrency: int = CONCURRENCY,
         claim_for: timedelta = SENDING_TIMEOUT,
