@@ -55,8 +55,10 @@ Write = Callable[[str], None]
 _TAG = re.compile(r"<a href=\"([^\"]*)\">(.*?)</a>|<[^>]+>", re.S)
 
 HINT = Text(
-    "Пишите команды и текст как в Telegram; номер — нажать кнопку; /quit — выйти.",
-    "Type commands and text as in Telegram; a number presses a button; /quit leaves.",
+    "Пишите команды и текст как в Telegram; номер кнопки — нажать её (число со знаком = впереди, "
+    "например =3, уходит текстом); /quit — выйти.",
+    "Type commands and text as in Telegram; a button's number presses it (a number after =, "
+    "such as =3, goes as text); /quit leaves.",
 )
 NO_SUCH_BUTTON = Text("Нет кнопки с таким номером.", "No button has that number.")
 OPENS = Text("Открывает", "Opens")
@@ -218,7 +220,10 @@ async def chat_as(settings: Settings, login: str, read: Read, write: Write) -> N
             break
         if not text:
             continue
-        update = _press(screen, person, text) if text.isdigit() else _typed(screen, person, text)
+        if text.isdigit() and int(text) <= len(screen.buttons):
+            update = _press(screen, person, text)
+        else:
+            update = _typed(screen, person, text.removeprefix("="))
         if update is not None:
             await dispatcher.feed_update(
                 bot, update.model_copy(update={"update_id": next(updates)})
@@ -238,7 +243,7 @@ def _typed(screen: Screen, person: TelegramUser, text: str) -> Update:
 
 def _press(screen: Screen, person: TelegramUser, text: str) -> Update | None:
     number = int(text)
-    if not 1 <= number <= len(screen.buttons) or screen.pressed_on is None:
+    if number < 1 or screen.pressed_on is None:
         screen.write(NO_SUCH_BUTTON.get(screen.language) + "\n")
         return None
     button = screen.buttons[number - 1]
