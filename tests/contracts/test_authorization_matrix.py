@@ -98,6 +98,7 @@ RULES: dict[str, Rule] = {
     "updateUser": Rule(lambda i: {"full_name": "Hijacked"}, admin_only=True),
     "activateUser": Rule(_none, admin_only=True),
     "deactivateUser": Rule(_none, admin_only=True),
+    "deleteUserTelegramLink": Rule(_none, admin_only=True),
     "getPipeline": Rule(shared=True),
     "getPipelineBoard": Rule(shared=True),
     "updatePipeline": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
