@@ -251,10 +251,7 @@ async def _ask_outcome(
     question = t.LOG_NOTE_TEXT if kind == "note" else t.LOG_OUTCOME
     values = {"label": label, "kind": t.LOG_KINDS[kind].get(replies.language)}
     keyboard = cancel_keyboard(replies.language)
-    if message_id is not None and problem is None:
-        replies.edit(message_id, question, reply_markup=keyboard, **values)
-    else:
-        capture.ask(replies, question, keyboard, problem=problem, **values)
+    _put_question(replies, question, keyboard, problem, message_id, **values)
 
 
 async def _ask_next(
@@ -265,11 +262,7 @@ async def _ask_next(
     message_id: int | None = None,
 ) -> None:
     await state.set_state(LogStates.next_step)
-    keyboard = next_keyboard(replies.language)
-    if message_id is not None and problem is None:
-        replies.edit(message_id, t.LOG_NEXT, reply_markup=keyboard)
-    else:
-        capture.ask(replies, t.LOG_NEXT, keyboard, problem=problem)
+    _put_question(replies, t.LOG_NEXT, next_keyboard(replies.language), problem, message_id)
 
 
 async def _ask_due(
@@ -280,11 +273,23 @@ async def _ask_due(
     message_id: int | None = None,
 ) -> None:
     await state.set_state(LogStates.due)
-    keyboard = cancel_keyboard(replies.language)
+    _put_question(replies, t.LOG_WHEN, cancel_keyboard(replies.language), problem, message_id)
+
+
+def _put_question(
+    replies: Replies,
+    question: Text,
+    keyboard: InlineKeyboardMarkup,
+    problem: Text | None,
+    message_id: int | None,
+    **values: object,
+) -> None:
+    """In place of the pressed message (an Edit from the draft), or as a new message after a
+    typed answer, with what was wrong with that answer first."""
     if message_id is not None and problem is None:
-        replies.edit(message_id, t.LOG_WHEN, reply_markup=keyboard)
+        replies.edit(message_id, question, reply_markup=keyboard, **values)
     else:
-        capture.ask(replies, t.LOG_WHEN, keyboard, problem=problem)
+        capture.ask(replies, question, keyboard, problem=problem, **values)
 
 
 async def _current_draft(state: FSMContext, expected: State) -> dict[str, Any] | None:
