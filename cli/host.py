@@ -1,4 +1,5 @@
-"""`voronka run`: the API, the scheduler and the bots in one process, stopped together by Ctrl-C."""
+"""`voronka run`: the API, the scheduler and the bots in one process, stopped together by Ctrl-C.
+`voronka scheduler`: the scheduler alone."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 from collections.abc import Iterator
 
 import uvicorn
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from api.app import create_app
@@ -17,7 +19,7 @@ from models.entities import Channel
 from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
 from models.settings import Settings
 from schedulers.channels import build_channels
-from schedulers.clock import build_scheduler
+from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
 from schedulers.outbox import Relay, add_outbox_relay
 
@@ -66,13 +68,7 @@ async def serve(settings: Settings) -> None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
-        scheduler = build_scheduler()
-        add_housekeeping(scheduler)
-        channels = build_channels(settings)
-        relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
-        add_outbox_relay(scheduler, relay, settings.outbox_interval)
-        if Channel.EMAIL not in channels:
-            log.info("Email is off: VORONKA_SMTP_HOST is not set")
+        scheduler, leadership = build_clock(settings)
         scheduler.start()
         log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
         background: list[asyncio.Task[None]] = []
@@ -107,4 +103,39 @@ async def serve(settings: Settings) -> None:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             scheduler.shutdown(wait=False)
+            await leadership.release()
+            log.info("stopped")
+
+
+def build_clock(settings: Settings) -> tuple[AsyncIOScheduler, Leadership]:
+    """The scheduler with every job, each run only while this process holds the lease."""
+    scheduler = build_scheduler()
+    add_housekeeping(scheduler)
+    channels = build_channels(settings)
+    relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
+    add_outbox_relay(scheduler, relay, settings.outbox_interval)
+    if Channel.EMAIL not in channels:
+        log.info("Email is off: VORONKA_SMTP_HOST is not set")
+    leadership = Leadership()
+    follow_leader(scheduler, leadership)
+    return scheduler, leadership
+
+
+async def run_scheduler(settings: Settings) -> None:
+    """`voronka scheduler`: the jobs without the API and the bots, until SIGINT or SIGTERM."""
+    async with database(settings.database):
+        scheduler, leadership = build_clock(settings)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        scheduler.start()
+        log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+        try:
+            await stop.wait()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+            scheduler.shutdown(wait=False)
+            await leadership.release()
             log.info("stopped")

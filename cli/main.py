@@ -56,6 +56,17 @@ def run(
 
 
 @app.command()
+def scheduler() -> None:
+    """Run the scheduler and its jobs alone, without the API and the bots (Ctrl-C stops it)."""
+    from cli.host import run_scheduler
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(run_scheduler(settings))
+
+
+@app.command()
 def migrate() -> None:
     """Apply pending database migrations and install the missing default message templates."""
     from cli.database import database

@@ -23,6 +23,7 @@ ENTITY_MODULES = [
     "models.entities.search",
     "models.entities.telegram",
     "models.entities.messaging",
+    "models.entities.scheduling",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

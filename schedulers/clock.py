@@ -1,15 +1,44 @@
-"""The scheduler every `voronka run` process starts.
+"""The scheduler every `voronka run` (or `voronka scheduler`) process starts, and its leader.
 
 APScheduler is only the clock: what is due lives in the database, so a job lost to a restart is
-found again on the next tick. Jobs coalesce (a backlog of missed runs fires once) and tolerate being
-late by up to `MISFIRE_GRACE_SECONDS` instead of APScheduler's default of one second.
+found again on the next tick.
+
+**Misfire policy** (docs/architecture.md, "The clock"): every job coalesces (a backlog of missed
+runs, after a pause of the process or a stalled loop, fires once) and still runs when it is late
+by up to `MISFIRE_GRACE_SECONDS`, instead of APScheduler's default of one second. A run later than
+that is skipped, which loses nothing: the next tick finds every row that is due by then.
+
+**One leader.** Every process starts its scheduler, but only the holder of the database lease
+`LEASE_NAME` does work (ADR 0016). The lease job runs at once and every `LEASE_RENEW_SECONDS`,
+taking or renewing a lease that lives `LEASE_TTL`; every other job is wrapped by
+`Leadership.only_on_leader` and does nothing in a follower. A renewal that fails or is refused
+ends the leadership at once, and so does the local end of the hold when the loop stalled past it.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import ParamSpec, TypeVar
+
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from tortoise.transactions import in_transaction
+
+from models.clock import now
+from models.ops.leases import acquire_lease, new_holder_id, release_lease
 
 MISFIRE_GRACE_SECONDS = 300
+LEASE_NAME = "scheduler"
+LEASE_TTL = timedelta(seconds=30)
+LEASE_RENEW_SECONDS = 10
+LEASE_JOB_ID = "clock.lease"
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def build_scheduler() -> AsyncIOScheduler:
@@ -21,3 +50,88 @@ def build_scheduler() -> AsyncIOScheduler:
             "misfire_grace_time": MISFIRE_GRACE_SECONDS,
         },
     )
+
+
+class Leadership:
+    """This process's claim on the scheduler lease."""
+
+    def __init__(
+        self, name: str = LEASE_NAME, holder: str | None = None, ttl: timedelta = LEASE_TTL
+    ) -> None:
+        self.name = name
+        self.holder = holder or new_holder_id()
+        self.ttl = ttl
+        self._until: datetime | None = None
+        self._announced = False  # whether the log last said this process leads
+
+    @property
+    def is_leader(self) -> bool:
+        """Holds the lease, by the last renewal, and the hold has not run out since."""
+        return self._until is not None and now() < self._until
+
+    async def tick(self) -> bool:
+        """Take or renew the lease (the lease job). True while this process leads."""
+        try:
+            async with in_transaction():
+                self._until = await acquire_lease(self.name, self.holder, self.ttl)
+        except Exception:
+            log.exception("scheduler lease %r: renewal failed", self.name)
+            self._until = None
+        self._announce()
+        return self._until is not None
+
+    async def release(self) -> None:
+        """Give the lease up (on shutdown), so that another process leads at once."""
+        self._until = None
+        try:
+            async with in_transaction():
+                await release_lease(self.name, self.holder)
+        except Exception:
+            log.exception("scheduler lease %r: release failed", self.name)
+        self._announce()
+
+    def _announce(self) -> None:
+        leads = self.is_leader
+        if leads and not self._announced:
+            log.info("scheduler leader: this process (%s) runs the jobs", self.holder)
+        elif self._announced and not leads:
+            log.info("scheduler follower: %s no longer leads, jobs paused", self.holder)
+        self._announced = leads
+
+    def only_on_leader(self, job: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
+        """The job, doing nothing (returning None) unless this process leads."""
+
+        @functools.wraps(job)
+        async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | None:
+            if not self.is_leader:
+                return None
+            return await job(*args, **kwargs)
+
+        guarded.leader_only = True  # type: ignore[attr-defined]
+        return guarded
+
+
+def add_leadership(scheduler: AsyncIOScheduler, leadership: Leadership) -> None:
+    """The lease job: runs as soon as the scheduler starts, then every LEASE_RENEW_SECONDS."""
+    scheduler.add_job(
+        leadership.tick,
+        "interval",
+        seconds=LEASE_RENEW_SECONDS,
+        id=LEASE_JOB_ID,
+        replace_existing=True,
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=LEASE_RENEW_SECONDS,
+    )
+
+
+def follow_leader(scheduler: AsyncIOScheduler, leadership: Leadership) -> None:
+    """Make every job added so far run only on the leader, and add the lease job.
+
+    Call it after adding the jobs: a job added later is not guarded.
+    """
+    for job in scheduler.get_jobs():
+        if job.id != LEASE_JOB_ID and not getattr(job.func, "leader_only", False):
+            scheduler.modify_job(job.id, func=leadership.only_on_leader(job.func))
+    add_leadership(scheduler, leadership)

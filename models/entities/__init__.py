@@ -45,6 +45,7 @@ from models.entities.sales import (
     Stage,
     StageTransition,
 )
+from models.entities.scheduling import SchedulerLease
 from models.entities.search import SearchEntry
 from models.entities.telegram import TelegramUpdate
 from models.entities.work import Attachment, Interaction, Task
@@ -83,6 +84,7 @@ __all__ = [
     "Plan",
     "RefreshToken",
     "Role",
+    "SchedulerLease",
     "SearchEntry",
     "Segment",
     "Session",
