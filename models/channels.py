@@ -1,8 +1,8 @@
 """The channel Protocol: how the outbox relay hands a message to a channel and hears back.
 
-Adapters (email through aiosmtplib, and later Telegram, WhatsApp, SMS and push) live with the
-relay in schedulers/channels/ and are called only by it. The domain knows these types and which
-channels are configured, never a transport.
+Adapters (email through aiosmtplib, Telegram through aiogram, and later WhatsApp, SMS and push)
+live with the relay in schedulers/channels/ and are called only by it. The domain knows these
+types and which channels are configured, never a transport.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def configured_channels(settings: Settings) -> frozenset[Channel]:
     channels: set[Channel] = set()
     if settings.smtp_host:
         channels.add(Channel.EMAIL)
+    if settings.telegram_token is not None:
+        channels.add(Channel.TELEGRAM)
     return frozenset(channels)
 
 

@@ -40,12 +40,25 @@ async def mark_unreachable(telegram_user_id: int) -> None:
             log.info("Telegram user %s refuses messages: marked", telegram_user_id)
 
 
+_process_limits: TelegramLimits | None = None
+
+
+def process_limits() -> TelegramLimits:
+    """Telegram counts its limits per bot: every Bot this process builds (the bot's replies, the
+    outbox's Telegram channel) keeps them together, in one `TelegramLimits`."""
+    global _process_limits
+    if _process_limits is None:
+        _process_limits = TelegramLimits(on_unreachable=mark_unreachable)
+    return _process_limits
+
+
 def build_bot(settings: Settings, *, limits: TelegramLimits | None = None) -> Bot:
     """A Bot talking to `VORONKA_TELEGRAM_API_BASE`, with Telegram's limits kept
-    (`limits.py`). Replies are Telegram HTML (`texts.render` escapes values)."""
+    (`limits.py`, shared by the process unless `limits` is given). Replies are Telegram HTML
+    (`texts.render` escapes values)."""
     assert settings.telegram_token is not None, "the bot needs VORONKA_TELEGRAM_TOKEN"
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    session.middleware(limits or TelegramLimits(on_unreachable=mark_unreachable))
+    session.middleware(limits or process_limits())
     return Bot(
         settings.telegram_token.get_secret_value(),
         session=session,

@@ -17,4 +17,11 @@ def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
     smtp = SmtpConfig.from_settings(settings)
     if smtp is not None:
         channels[Channel.EMAIL] = EmailChannel(smtp)
+    if settings.telegram_token is not None:
+        # aiogram takes seconds to import: only when Telegram is configured.
+        from schedulers.channels.telegram import TelegramChannel
+
+        telegram = TelegramChannel.from_settings(settings)
+        if telegram is not None:
+            channels[Channel.TELEGRAM] = telegram
     return channels
