@@ -20,6 +20,7 @@ from aiogram.methods.base import TelegramType
 from tortoise import connections
 from tortoise.backends.base.client import TransactionalDBClient
 
+from bots.telegram.app import build_bot, process_limits
 from bots.telegram.limits import TelegramLimits
 from models.channels import Outcome, Outgoing, configured_channels, use_channels
 from models.clock import FrozenClock, use_clock
@@ -332,6 +333,15 @@ async def test_telegram_is_offered_only_with_a_token(org: Org, api: TelegramApiD
         )
     assert message is not None
     assert (message.channel, message.address) == (Channel.TELEGRAM, "555003")
+
+
+def test_the_outbox_and_the_bots_replies_keep_one_pacing() -> None:
+    settings = telegram_settings("http://127.0.0.1:9")
+    adapter = build_channels(settings)[Channel.TELEGRAM]
+    assert isinstance(adapter, TelegramChannel)
+    replies = build_bot(settings)
+    assert list(adapter.bot.session.middleware) == [process_limits()]
+    assert list(replies.session.middleware) == [process_limits()]
 
 
 def test_chat_ids_and_buttons_are_checked_before_sending() -> None:
