@@ -95,17 +95,22 @@ _UNKNOWN_PARAMETER = "unknown_parameter"
 
 async def reject_unknown_query_parameters(request: Request) -> None:
     """A query parameter the route does not know is a 422, not silently ignored: a misspelt
-    filter (`?ownr_id=5`) would otherwise return everything."""
+    filter (`?ownr_id=5`) would otherwise return everything. So is a parameter given twice
+    (`?active=true&active=false`): every parameter of the API takes one value, and quietly
+    keeping the last would answer a question the client did not ask."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
     known = _KNOWN_QUERY_NAMES.get(route.unique_id)
     if known is None:
         known = _KNOWN_QUERY_NAMES[route.unique_id] = frozenset(_query_names(route.dependant))
-    unknown = sorted(set(request.query_params) - known)
-    if unknown:
+    given = request.query_params
+    unknown = sorted(set(given) - known)
+    repeated = sorted(name for name in known & set(given) if len(given.getlist(name)) > 1)
+    if unknown or repeated:
         raise ValidationFailed(
             [FieldError(name, _UNKNOWN_PARAMETER, _UNKNOWN_QUERY) for name in unknown]
+            + [FieldError(name, _REPEATED_PARAMETER, _REPEATED_QUERY) for name in repeated]
         )
 
 
@@ -120,4 +125,9 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
+_REPEATED_PARAMETER = "repeated_parameter"
+_REPEATED_QUERY = Text(
+    "Параметр запроса указан несколько раз: он принимает одно значение.",
+    "The query parameter is given more than once: it takes one value.",
+)
 _UNKNOWN_QUERY = Text("Неизвестный параметр запроса.", "Unknown query parameter.")

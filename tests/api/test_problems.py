@@ -141,6 +141,21 @@ async def test_unknown_query_parameters_are_refused(client: httpx.AsyncClient) -
     ).status_code == 200
 
 
+async def test_a_query_parameter_given_twice_is_refused(client: httpx.AsyncClient) -> None:
+    headers = await headers_for(client, await make_user(password=PASSWORD))
+    response = await client.get(
+        "/v1/loss-reasons", params=[("active", "true"), ("active", "false")], headers=headers
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "field": "active",
+            "code": "repeated_parameter",
+            "message": "Параметр запроса указан несколько раз: он принимает одно значение.",
+        }
+    ]
+
+
 async def test_nul_characters_are_refused_not_stored(client: httpx.AsyncClient) -> None:
     headers = await headers_for(client, await make_user(password=PASSWORD))
     response = await client.post("/v1/contacts", json={"first_name": "Ива\u0000н"}, headers=headers)
