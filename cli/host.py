@@ -102,8 +102,9 @@ async def serve(settings: Settings) -> None:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            scheduler.pause()
+            await leadership.stop()
             scheduler.shutdown(wait=False)
-            await leadership.release()
             log.info("stopped")
 
 
@@ -136,6 +137,7 @@ async def run_scheduler(settings: Settings) -> None:
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
+            scheduler.pause()
+            await leadership.stop()
             scheduler.shutdown(wait=False)
-            await leadership.release()
             log.info("stopped")

@@ -17,9 +17,11 @@ ends the leadership at once, and so does the local end of the hold when the loop
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -32,8 +34,10 @@ from models.ops.leases import acquire_lease, new_holder_id, release_lease
 MISFIRE_GRACE_SECONDS = 300
 LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=30)
-LEASE_RENEW_SECONDS = 10
+LEASE_RENEW_SECONDS: float = 10
 LEASE_JOB_ID = "clock.lease"
+# On shutdown, jobs in flight get this long to finish before the scheduler cancels them.
+STOP_TIMEOUT_SECONDS = 10.0
 
 log = logging.getLogger(__name__)
 
@@ -56,29 +60,58 @@ class Leadership:
     """This process's claim on the scheduler lease."""
 
     def __init__(
-        self, name: str = LEASE_NAME, holder: str | None = None, ttl: timedelta = LEASE_TTL
+        self, name: str = LEASE_NAME, holder: str | None = None, ttl: timedelta | None = None
     ) -> None:
         self.name = name
         self.holder = holder or new_holder_id()
-        self.ttl = ttl
+        self.ttl = ttl or LEASE_TTL
         self._until: datetime | None = None
         self._announced = False  # whether the log last said this process leads
+        self._stopping = False
+        self._in_flight = 0
+        self._idle: asyncio.Event | None = None
 
     @property
     def is_leader(self) -> bool:
         """Holds the lease, by the last renewal, and the hold has not run out since."""
-        return self._until is not None and now() < self._until
+        return not self._stopping and self._until is not None and now() < self._until
 
     async def tick(self) -> bool:
         """Take or renew the lease (the lease job). True while this process leads."""
-        try:
-            async with in_transaction():
-                self._until = await acquire_lease(self.name, self.holder, self.ttl)
-        except Exception:
-            log.exception("scheduler lease %r: renewal failed", self.name)
-            self._until = None
+        if self._stopping:
+            return False
+        async with self._running():
+            try:
+                async with in_transaction():
+                    self._until = await acquire_lease(self.name, self.holder, self.ttl)
+            except Exception:
+                log.exception("scheduler lease %r: renewal failed", self.name)
+                self._until = None
         self._announce()
-        return self._until is not None
+        return self.is_leader
+
+    async def stop(self, grace: float = STOP_TIMEOUT_SECONDS) -> None:
+        """On shutdown: start no more work, let the jobs in flight finish (up to `grace`
+        seconds), then release the lease. Call it before shutting the scheduler down, which
+        cancels what still runs."""
+        self._stopping = True
+        if self._idle is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), grace)
+        await self.release()
+
+    @contextlib.asynccontextmanager
+    async def _running(self) -> AsyncIterator[None]:
+        if self._idle is None:
+            self._idle = asyncio.Event()
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
 
     async def release(self) -> None:
         """Give the lease up (on shutdown), so that another process leads at once."""
@@ -105,7 +138,8 @@ class Leadership:
         async def guarded(*args: P.args, **kwargs: P.kwargs) -> R | None:
             if not self.is_leader:
                 return None
-            return await job(*args, **kwargs)
+            async with self._running():
+                return await job(*args, **kwargs)
 
         guarded.leader_only = True  # type: ignore[attr-defined]
         return guarded
@@ -122,7 +156,7 @@ def add_leadership(scheduler: AsyncIOScheduler, leadership: Leadership) -> None:
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,
-        misfire_grace_time=LEASE_RENEW_SECONDS,
+        misfire_grace_time=max(1, round(LEASE_RENEW_SECONDS)),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -145,3 +146,30 @@ def test_the_host_guards_every_job() -> None:
         if job.id != LEASE_JOB_ID:
             assert getattr(job.func, "leader_only", False) is True, job.id
     assert leadership.holder.count(":") == 2
+
+
+async def test_stop_lets_the_job_in_flight_finish_then_releases() -> None:
+    leader, other = Leadership(holder="a"), Leadership(holder="b")
+    started, finish = asyncio.Event(), asyncio.Event()
+    done: list[str] = []
+
+    async def slow() -> None:
+        started.set()
+        await finish.wait()
+        done.append("slow")
+
+    with use_clock(FrozenClock(T0)):
+        await leader.tick()
+        running = asyncio.create_task(leader.only_on_leader(slow)())
+        await started.wait()
+        stopping = asyncio.create_task(leader.stop(grace=5))
+        await asyncio.sleep(0.05)
+        assert not stopping.done(), "waits for the job in flight"
+        assert await lease_holder(LEASE_NAME) == "a"
+        assert leader.is_leader is False, "starts no more work"
+        finish.set()
+        await asyncio.gather(running, stopping)
+        assert done == ["slow"]
+        assert await lease_holder(LEASE_NAME) is None
+        assert await leader.tick() is False
+        assert await other.tick() is True
