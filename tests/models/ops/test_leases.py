@@ -4,7 +4,9 @@ expiry, and freed on release. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from tortoise.transactions import in_transaction
@@ -90,3 +92,35 @@ async def test_leases_are_separate_per_name() -> None:
 
 def test_holder_ids_differ_within_one_process() -> None:
     assert new_holder_id() != new_holder_id()
+
+
+async def test_losing_the_first_insert_race_is_a_follower_and_the_transaction_goes_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both processes saw no row and insert: the second hits the unique name, inside a savepoint,
+    so its transaction (on PostgreSQL, aborted by a failed statement otherwise) still works."""
+    with use_clock(FrozenClock(T0)):
+        assert await _acquire("a") is not None
+
+        async def no_row(**_: object) -> bool:
+            return False
+
+        monkeypatch.setattr(SchedulerLease, "exists", no_row)
+        monkeypatch.setattr(SchedulerLease, "filter", _updates_nothing(SchedulerLease.filter))
+        async with in_transaction():
+            assert await acquire_lease(NAME, "b", TTL) is None
+            monkeypatch.undo()
+            assert await lease_holder(NAME) == "a"
+
+
+def _updates_nothing(filter_: Callable[..., Any]) -> Callable[..., Any]:
+    """The lease's conditional UPDATE as if it ran before the other process's insert."""
+
+    class NoUpdate:
+        def __init__(self, query: Any) -> None:
+            self.query = query
+
+        async def update(self, **_: object) -> int:
+            return 0
+
+    return lambda *args, **kwargs: NoUpdate(filter_(*args, **kwargs))
