@@ -3,12 +3,14 @@ other takes over when the leader stops. Bounded: about ten seconds."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,33 @@ def test_two_scheduler_processes_never_both_work(tmp_path: Path) -> None:
         assert output.count("scheduler leader: this process") == 1, output
         assert "Traceback" not in output, output
     assert "scheduler follower" in outputs[first.pid]
+
+
+def test_ctrl_c_stops_the_scheduler_and_releases_the_lease(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "scheduler"],
+        cwd=tmp_path,
+        env=cli_env(tmp_path, VORONKA_LOG_LEVEL="INFO"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    db = tmp_path / "var" / "voronka.sqlite3"
+    deadline = time.monotonic() + LIMIT_S
+    holder: list[tuple[str]] = []
+    while time.monotonic() < deadline and not holder:
+        assert process.poll() is None, process.communicate()[0]
+        time.sleep(0.2)
+        if db.exists():
+            with contextlib.suppress(sqlite3.OperationalError):  # not migrated yet
+                with sqlite3.connect(db, timeout=10) as conn:
+                    holder = list(conn.execute("SELECT holder FROM scheduler_lease"))
+    assert holder, "no lease taken"
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=20)[0]
+    assert process.returncode == 0, output
+    assert "Traceback" not in output, output
+    assert "scheduler follower" in output
+    with sqlite3.connect(db) as conn:
+        ((expires_at,),) = conn.execute("SELECT expires_at FROM scheduler_lease")
+    assert datetime.fromisoformat(expires_at) <= datetime.now(UTC), "released on the way out"
