@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -68,9 +69,8 @@ async def serve(settings: Settings) -> None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
-        scheduler, leadership = build_clock(settings)
-        scheduler.start()
-        log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+        clock = build_clock(settings)
+        clock.start()
         background: list[asyncio.Task[None]] = []
         if settings.telegram_token is None:
             log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
@@ -102,13 +102,31 @@ async def serve(settings: Settings) -> None:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            scheduler.pause()
-            await leadership.stop()
-            scheduler.shutdown(wait=False)
+            await clock.stop()
             log.info("stopped")
 
 
-def build_clock(settings: Settings) -> tuple[AsyncIOScheduler, Leadership]:
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The scheduler with every job, the lease that lets it work, and the relay's channels."""
+
+    scheduler: AsyncIOScheduler
+    leadership: Leadership
+    relay: Relay
+
+    def start(self) -> None:
+        self.scheduler.start()
+        log.info("scheduler started with %d job(s)", len(self.scheduler.get_jobs()))
+
+    async def stop(self) -> None:
+        """Jobs in flight finish, the lease is released, the channels close."""
+        self.scheduler.pause()
+        await self.leadership.stop()
+        self.scheduler.shutdown(wait=False)
+        await self.relay.close()
+
+
+def build_clock(settings: Settings) -> Clock:
     """The scheduler with every job, each run only while this process holds the lease."""
     scheduler = build_scheduler()
     add_housekeeping(scheduler)
@@ -119,25 +137,22 @@ def build_clock(settings: Settings) -> tuple[AsyncIOScheduler, Leadership]:
         log.info("Email is off: VORONKA_SMTP_HOST is not set")
     leadership = Leadership()
     follow_leader(scheduler, leadership)
-    return scheduler, leadership
+    return Clock(scheduler, leadership, relay)
 
 
 async def run_scheduler(settings: Settings) -> None:
     """`voronka scheduler`: the jobs without the API and the bots, until SIGINT or SIGTERM."""
     async with database(settings.database):
-        scheduler, leadership = build_clock(settings)
+        clock = build_clock(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        scheduler.start()
-        log.info("scheduler started with %d job(s)", len(scheduler.get_jobs()))
+        clock.start()
         try:
             await stop.wait()
         finally:
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
-            scheduler.pause()
-            await leadership.stop()
-            scheduler.shutdown(wait=False)
+            await clock.stop()
             log.info("stopped")

@@ -72,6 +72,9 @@ class ChannelAdapter(Protocol):
 
     async def deliver(self, message: Outgoing) -> DeliveryResult: ...
 
+    async def close(self) -> None:
+        """Let go of what the adapter keeps open between messages (the Bot's HTTP session)."""
+
 
 def configured_channels(settings: Settings) -> frozenset[Channel]:
     """Channels this installation can send through, by its settings. A channel joins the set

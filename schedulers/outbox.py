@@ -50,6 +50,10 @@ class Relay:
         self.rng = rng
         self._slots = asyncio.Semaphore(concurrency)
 
+    async def close(self) -> None:
+        for adapter in self.channels.values():
+            await adapter.close()
+
     async def run_once(self) -> Counter[str]:
         """One batch: returns how many messages ended in which state ("stale": the claim had
         expired and was taken over; "unrecorded": the result could not be written)."""

@@ -93,6 +93,9 @@ class EmailChannel:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
+    async def close(self) -> None:
+        """Nothing to close: every message opens and closes its own SMTP connection."""
+
     def compose(self, message: Outgoing) -> EmailMessage:
         sender = self.config.sender_address
         try:

@@ -139,7 +139,8 @@ async def test_every_job_but_the_lease_job_runs_only_on_the_leader() -> None:
 
 
 def test_the_host_guards_every_job() -> None:
-    scheduler, leadership = build_clock(Settings(database_url="sqlite://:memory:"))
+    clock = build_clock(Settings(database_url="sqlite://:memory:"))
+    scheduler, leadership = clock.scheduler, clock.leadership
     jobs = scheduler.get_jobs()
     assert {"housekeeping.purge_expired", "outbox.relay", LEASE_JOB_ID} <= {j.id for j in jobs}
     for job in jobs:
