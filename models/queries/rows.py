@@ -9,6 +9,7 @@ current transaction, like Tortoise's own queries.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ _PLACEHOLDER = re.compile(r"\?")
 
 
 def _numbered(sql: str) -> str:
-    counter = iter(range(1, 10_000))
+    counter = itertools.count(1)
     return _PLACEHOLDER.sub(lambda _: f"${next(counter)}", sql)
 
 
