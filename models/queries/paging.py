@@ -135,6 +135,7 @@ async def keyset_rows(
     if after is not None:
         value, last_id = _after_values(after, sort, allowed)
         op = "<" if sort.descending else ">"
+        where = where.copy()  # the caller's conditions stay as they were
         if sort.field == "id":
             where.add(f"{key} {op} ?", last_id)
         else:
