@@ -45,12 +45,14 @@ def ask(
     keyboard: InlineKeyboardMarkup | None = None,
     *,
     problem: Text | None = None,
+    message_id: int | None = None,
     **values: object,
 ) -> None:
-    """Ask `question` (with its buttons). After a refused answer the refusal comes first, in the
-    same message and as plain text, so the domain's sentence shows as written."""
+    """Ask `question` (with its buttons), in place of the pressed message `message_id` if any.
+    After a refused answer the refusal comes first, in a new message and as plain text, so the
+    domain's sentence shows as written."""
     if problem is None:
-        replies.say(question, reply_markup=keyboard, **values)
+        replies.show(message_id, question, reply_markup=keyboard, **values)
         return
     asked = render(question, replies.language, values, markup=False)
     said = f"{problem.get(replies.language)}\n\n{asked}"

@@ -70,6 +70,21 @@ class Replies:
             )
         )
 
+    def show(
+        self,
+        message_id: int | None,
+        text: Text,
+        /,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        **values: object,
+    ) -> None:
+        """In place of the pressed message when there is one, else as a new message."""
+        if message_id is None:
+            self.say(text, reply_markup=reply_markup, **values)
+        else:
+            self.edit(message_id, text, reply_markup=reply_markup, **values)
+
     def notify(self, text: Text | None = None, /, *, alert: bool = False, **values: object) -> None:
         """Answer the pressed button: a toast (or an alert box) over the chat. Without a button
         (the update is a message) the sentence is sent as a message. Either way it is plain

@@ -203,10 +203,7 @@ async def show_draft(
     await capture.store(state, capture.LOG, draft)
     await state.set_state(LogStates.draft)
     keyboard = draft_keyboard(draft["rev"], replies.language)
-    if message_id is not None:
-        replies.edit(message_id, draft_text(draft, actor), reply_markup=keyboard)
-    else:
-        replies.say(draft_text(draft, actor), reply_markup=keyboard)
+    replies.show(message_id, draft_text(draft, actor), reply_markup=keyboard)
 
 
 async def _begin(
@@ -231,10 +228,7 @@ async def _ask_kind(
 ) -> None:
     await state.set_state(LogStates.kind)
     keyboard = kinds_keyboard(replies.language)
-    if message_id is not None:
-        replies.edit(message_id, t.LOG_KIND, reply_markup=keyboard, label=label)
-    else:
-        replies.say(t.LOG_KIND, reply_markup=keyboard, label=label)
+    replies.show(message_id, t.LOG_KIND, reply_markup=keyboard, label=label)
 
 
 async def _ask_outcome(
@@ -251,7 +245,7 @@ async def _ask_outcome(
     question = t.LOG_NOTE_TEXT if kind == "note" else t.LOG_OUTCOME
     values = {"label": label, "kind": t.LOG_KINDS[kind].get(replies.language)}
     keyboard = cancel_keyboard(replies.language)
-    _put_question(replies, question, keyboard, problem, message_id, **values)
+    capture.ask(replies, question, keyboard, problem=problem, message_id=message_id, **values)
 
 
 async def _ask_next(
@@ -262,7 +256,8 @@ async def _ask_next(
     message_id: int | None = None,
 ) -> None:
     await state.set_state(LogStates.next_step)
-    _put_question(replies, t.LOG_NEXT, next_keyboard(replies.language), problem, message_id)
+    keyboard = next_keyboard(replies.language)
+    capture.ask(replies, t.LOG_NEXT, keyboard, problem=problem, message_id=message_id)
 
 
 async def _ask_due(
@@ -273,23 +268,8 @@ async def _ask_due(
     message_id: int | None = None,
 ) -> None:
     await state.set_state(LogStates.due)
-    _put_question(replies, t.LOG_WHEN, cancel_keyboard(replies.language), problem, message_id)
-
-
-def _put_question(
-    replies: Replies,
-    question: Text,
-    keyboard: InlineKeyboardMarkup,
-    problem: Text | None,
-    message_id: int | None,
-    **values: object,
-) -> None:
-    """In place of the pressed message (an Edit from the draft), or as a new message after a
-    typed answer, with what was wrong with that answer first."""
-    if message_id is not None and problem is None:
-        replies.edit(message_id, question, reply_markup=keyboard, **values)
-    else:
-        capture.ask(replies, question, keyboard, problem=problem, **values)
+    keyboard = cancel_keyboard(replies.language)
+    capture.ask(replies, t.LOG_WHEN, keyboard, problem=problem, message_id=message_id)
 
 
 async def _current_draft(state: FSMContext, expected: State) -> dict[str, Any] | None:
@@ -498,16 +478,10 @@ async def draft_button(
         await _save(actor, replies, state, draft, update_files, message_id)
     elif callback_data.action == "edit":
         keyboard = edit_keyboard(draft, replies.language)
-        if message_id is not None:
-            replies.edit(message_id, t.LOG_EDIT_WHAT, reply_markup=keyboard)
-        else:
-            replies.say(t.LOG_EDIT_WHAT, reply_markup=keyboard)
+        replies.show(message_id, t.LOG_EDIT_WHAT, reply_markup=keyboard)
     else:
         keyboard = draft_keyboard(draft["rev"], replies.language)
-        if message_id is not None:
-            replies.edit(message_id, draft_text(draft, actor), reply_markup=keyboard)
-        else:
-            replies.say(draft_text(draft, actor), reply_markup=keyboard)
+        replies.show(message_id, draft_text(draft, actor), reply_markup=keyboard)
 
 
 async def edit_field(
@@ -582,10 +556,7 @@ async def _save(
     await capture.finish(state, capture.LOG)
     await context.remember(state, target["kind"], target["id"])
     said = _saved_text(draft, actor, task is not None, len(staged), lost)
-    if message_id is not None:
-        replies.edit(message_id, said)
-    else:
-        replies.say(said)
+    replies.show(message_id, said)
 
 
 def _saved_text(

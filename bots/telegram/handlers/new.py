@@ -241,10 +241,7 @@ async def _ask(
     await state.set_state(_STATES[step])
     keyboard = step_keyboard(step, replies.language, [], await _suggestion(actor, state, step))
     question = t.NEW_QUESTIONS[step]
-    if message_id is not None and problem is None:
-        replies.edit(message_id, question, reply_markup=keyboard)
-    else:
-        capture.ask(replies, question, keyboard, problem=problem)
+    capture.ask(replies, question, keyboard, problem=problem, message_id=message_id)
 
 
 def _with_kind(text: Text, kind: str) -> Text:
@@ -272,10 +269,7 @@ async def _show_summary(
     await capture.store(state, capture.NEW, draft)
     await state.set_state(NewStates.confirm)
     keyboard = summary_keyboard(draft["rev"], replies.language)
-    if message_id is not None:
-        replies.edit(message_id, _summary(draft), reply_markup=keyboard)
-    else:
-        replies.say(_summary(draft), reply_markup=keyboard)
+    replies.show(message_id, _summary(draft), reply_markup=keyboard)
 
 
 async def _advance(
@@ -521,10 +515,7 @@ async def create(
     except Conflict as duplicate:
         await state.set_state(NewStates.duplicate)
         keyboard = duplicate_keyboard(duplicate, draft["rev"], replies.language)
-        if message_id is not None:
-            replies.edit(message_id, _duplicate_text(duplicate), reply_markup=keyboard)
-        else:
-            replies.say(_duplicate_text(duplicate), reply_markup=keyboard)
+        replies.show(message_id, _duplicate_text(duplicate), reply_markup=keyboard)
         return
     except ValidationFailed as refused:
         step = _refused_step(draft["kind"], refused)
@@ -539,10 +530,7 @@ async def create(
     await context.remember(state, kind, record.id)
     done = _with_kind(t.NEW_CREATED, kind)
     keyboard = created_keyboard(kind, record.id, replies.language)
-    if message_id is not None:
-        replies.edit(message_id, done, reply_markup=keyboard, label=label)
-    else:
-        replies.say(done, reply_markup=keyboard, label=label)
+    replies.show(message_id, done, reply_markup=keyboard, label=label)
 
 
 def build() -> Router:
