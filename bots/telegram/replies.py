@@ -15,7 +15,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from bots.telegram.texts import render
 from models.text import Text
@@ -129,3 +129,8 @@ class Replies:
                 return
             except TelegramAPIError as error:
                 log.warning("%s to chat %s failed: %s", method.__api_method__, self.chat_id, error)
+
+
+def pressed_message(query: CallbackQuery) -> int | None:
+    """The id of the message whose button was pressed (None when Telegram no longer has it)."""
+    return query.message.message_id if query.message is not None else None

@@ -55,7 +55,7 @@ from bots.telegram.card_views import (
     question,
     tasks_view,
 )
-from bots.telegram.replies import Replies
+from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.texts import STALE_BUTTON, render
 from models.actor import Actor
 from models.clock import now
@@ -145,10 +145,6 @@ def _edit(replies: Replies, message_id: int | None, shown: Rendered) -> None:
     )
 
 
-def _pressed(query: CallbackQuery) -> int | None:
-    return query.message.message_id if query.message is not None else None
-
-
 async def _show_card(
     actor: Actor,
     replies: Replies,
@@ -193,7 +189,7 @@ async def card_view(
     kind, object_id = callback_data.kind, callback_data.id
     _check(kind, object_id)
     if callback_data.view == "card":
-        await _show_card(actor, replies, state, kind, object_id, in_place=_pressed(query))
+        await _show_card(actor, replies, state, kind, object_id, in_place=pressed_message(query))
         return
     if callback_data.view == "tasks":
         subject, tasks = await open_tasks_of(actor, kind, object_id)
@@ -201,7 +197,7 @@ async def card_view(
     else:
         subject, interactions = await history_of(actor, kind, object_id)
         shown = history_view(subject, interactions, actor, replies.language)
-    _edit(replies, _pressed(query), shown)
+    _edit(replies, pressed_message(query), shown)
 
 
 # ---- the dialog state of a question ---------------------------------------------------------
@@ -259,7 +255,7 @@ async def next_stage(
     replies: Replies,
     state: FSMContext,
 ) -> None:
-    deal_id, message_id = callback_data.id, _pressed(query)
+    deal_id, message_id = callback_data.id, pressed_message(query)
     shown = await deal_message(actor, deal_id, replies.language)
     deal = shown.card.deal
     if deal["version"] != callback_data.version:
@@ -483,7 +479,7 @@ async def lose(
     replies: Replies,
     state: FSMContext,
 ) -> None:
-    deal_id, message_id = callback_data.id, _pressed(query)
+    deal_id, message_id = callback_data.id, pressed_message(query)
     shown = await deal_message(actor, deal_id, replies.language)
     deal = shown.card.deal
     if deal["version"] != callback_data.version:
@@ -515,7 +511,7 @@ async def loss_reason_picked(
     replies: Replies,
     state: FSMContext,
 ) -> None:
-    deal_id, message_id = callback_data.id, _pressed(query)
+    deal_id, message_id = callback_data.id, pressed_message(query)
     deal = await get_deal(actor, deal_id)
     if deal.closed_at is not None and deal.version == callback_data.version:
         replies.notify(t.DEAL_CLOSED, alert=True)
@@ -595,7 +591,7 @@ async def stop_input(
     if await _flow(state, callback_data.what) is not None:
         await _end_flow(state)
     replies.notify(t.CANCELLED)
-    _edit(replies, _pressed(query), Rendered(replies.render(t.CANCELLED)))
+    _edit(replies, pressed_message(query), Rendered(replies.render(t.CANCELLED)))
 
 
 def build() -> Router:

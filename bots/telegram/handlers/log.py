@@ -33,7 +33,7 @@ from bots.telegram import capture, context, texts
 from bots.telegram import texts_capture as t
 from bots.telegram.callbacks import StartLog
 from bots.telegram.handlers.cancel import CaptureCancel
-from bots.telegram.replies import Replies
+from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.staging import UpdateFiles
 from models.actor import Actor
 from models.clock import now
@@ -147,10 +147,6 @@ def edit_keyboard(draft: dict[str, Any], language: str) -> InlineKeyboardMarkup:
 
 
 # ---- the draft ----------------------------------------------------------------------------------
-
-
-def _message_id(query: CallbackQuery) -> int | None:
-    return query.message.message_id if query.message is not None else None
 
 
 def _due(draft: dict[str, Any]) -> datetime | None:
@@ -344,7 +340,7 @@ async def pick_target(
     except NotFound:
         replies.notify(t.NOT_AVAILABLE, alert=True)
         return
-    await _begin(replies, state, choice, _message_id(query))
+    await _begin(replies, state, choice, pressed_message(query))
 
 
 async def start_from_card(
@@ -384,10 +380,10 @@ async def choose_kind(
         return
     draft["kind"] = callback_data.kind
     if draft.get("editing"):
-        await show_draft(actor, replies, state, draft, _message_id(query))
+        await show_draft(actor, replies, state, draft, pressed_message(query))
         return
     await capture.store(state, capture.LOG, draft)
-    await _ask_outcome(replies, state, draft, message_id=_message_id(query))
+    await _ask_outcome(replies, state, draft, message_id=pressed_message(query))
 
 
 async def write_outcome(
@@ -435,7 +431,7 @@ async def no_next_step(
         return
     draft["next"] = None
     draft["due"] = None
-    await show_draft(actor, replies, state, draft, _message_id(query))
+    await show_draft(actor, replies, state, draft, pressed_message(query))
 
 
 async def write_due(message: Message, actor: Actor, replies: Replies, state: FSMContext) -> None:
@@ -473,7 +469,7 @@ async def draft_button(
     if draft.get("rev") != callback_data.rev:
         replies.notify(t.LOG_DRAFT_CHANGED, alert=True)
         return
-    message_id = _message_id(query)
+    message_id = pressed_message(query)
     if callback_data.action == "save":
         await _save(actor, replies, state, draft, update_files, message_id)
     elif callback_data.action == "edit":
@@ -504,7 +500,7 @@ async def edit_field(
         return
     draft["editing"] = True
     await capture.store(state, capture.LOG, draft)
-    message_id = _message_id(query)
+    message_id = pressed_message(query)
     if field == "kind":
         await _ask_kind(replies, state, draft["target"]["label"], message_id)
     elif field == "outcome":

@@ -33,7 +33,7 @@ from bots.telegram import capture, context, texts
 from bots.telegram import texts_capture as t
 from bots.telegram.callbacks import OpenCard, StartLog
 from bots.telegram.handlers.cancel import CaptureCancel
-from bots.telegram.replies import Replies
+from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.staging import UpdateFiles
 from models.actor import Actor
 from models.entities import Company, Contact, Deal
@@ -403,7 +403,7 @@ async def choose_kind(
     replies: Replies,
     state: FSMContext,
 ) -> None:
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = pressed_message(query)
     await _begin(actor, replies, state, callback_data.kind, message_id)
 
 
@@ -467,7 +467,7 @@ async def pick(
         draft["values"].pop(name, None)
     draft["values"][f"{choice.kind}_id"] = choice.id
     draft["shown"][step] = choice.label
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = pressed_message(query)
     await _advance(actor, replies, state, draft, step, message_id)
 
 
@@ -489,7 +489,7 @@ async def skip(
     draft["shown"].pop(step, None)
     if step == "inn":
         draft["shown"].pop("kpp", None)
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = pressed_message(query)
     await _advance(actor, replies, state, draft, step, message_id)
 
 
@@ -509,7 +509,7 @@ async def create(
     ):
         replies.notify(texts.STALE_BUTTON, alert=True)
         return
-    message_id = query.message.message_id if query.message is not None else None
+    message_id = pressed_message(query)
     try:
         record, label = await _create(actor, draft, force=callback_data.action == "force")
     except Conflict as duplicate:

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from bots.telegram import formats
 from bots.telegram import texts_work as t
-from bots.telegram.replies import Replies
+from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.task_views import (
     DAY,
     PAGE_SIZE,
@@ -143,7 +143,7 @@ async def _ask_for_date(
         "view": callback_data.view,
         "due": callback_data.due,
         "after": callback_data.after,
-        "message": query.message.message_id if query.message is not None else None,
+        "message": pressed_message(query),
     }
     await state.set_state(PickDate.waiting)
     await state.update_data({_PENDING: pending})
