@@ -82,8 +82,9 @@ class DealCard:
 
 
 def deal_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Stored deal rows as values, with `amount` as the Decimal of `amount_minor`."""
-    for deal in decoded(Deal, rows):
+    """Decoded deal rows (`rows.decoded`, as `keyset_rows` gives them) with `amount`, the
+    Decimal of `amount_minor`."""
+    for deal in rows:
         minor = deal["amount_minor"]
         deal["amount"] = None if minor is None else from_minor(minor, deal["currency"])
     return rows
@@ -138,7 +139,7 @@ async def deal_card(actor: Actor, deal_id: int) -> DealCard:
         "first_name": row.pop("contact_first_name"),
         "last_name": row.pop("contact_last_name"),
     }
-    deal = deal_rows([row])[0]
+    deal = deal_rows(decoded(Deal, [row]))[0]
     interactions = decoded(Interaction, await fetch(interactions_sql, [deal_id]))
     tasks = decoded(Task, await fetch(tasks_sql, [deal_id, TaskStatus.OPEN.value]))
     return DealCard(
