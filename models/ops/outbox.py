@@ -108,7 +108,7 @@ def _check_key(dedup_key: str) -> None:
         raise ValueError(f"a dedup key is 1 to {DEDUP_KEY_LIMIT} characters")
 
 
-async def _insert(columns: dict[str, Any]) -> OutboundMessage:
+async def insert_message(columns: dict[str, Any]) -> OutboundMessage:
     """Insert, or return the row already written under the same dedup key."""
     existing = await OutboundMessage.get_or_none(dedup_key=columns["dedup_key"])
     if existing is not None:
@@ -240,7 +240,7 @@ async def enqueue_for_contact(
             payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
             if template.content_sid:
                 payload["content_sid"] = template.content_sid
-            return await _insert(
+            return await insert_message(
                 {
                     **base,
                     "payload": payload,
@@ -261,7 +261,7 @@ async def enqueue_for_contact(
         state, why = MessageState.CANCELLED, "no marketing consent: " + "; ".join(reasons)
     else:
         state, why = MessageState.FAILED, "no usable channel: " + "; ".join(reasons)
-    return await _insert(
+    return await insert_message(
         {**base, "channel": ranked[0], "state": state, "next_attempt_at": None, "last_error": why}
     )
 

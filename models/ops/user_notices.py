@@ -1,0 +1,107 @@
+"""Notices to staff: reminders, escalations, alerts and offers reach a user in Telegram (with
+buttons) and as a push to each of their devices, through the same outbox as client messages.
+
+`notify_user` writes the rows in the caller's transaction, one per channel and device, under
+dedup keys derived from the caller's key, so a job that runs twice notifies once. A user reached
+by no channel (no linked Telegram, no device, or those channels not configured) gets nothing
+written, and the caller learns it from the empty result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+from models.channels import enabled_channels
+from models.clock import now
+from models.entities import Channel, Device, MessageState, OutboundMessage, User
+from models.ops.outbox import DEDUP_KEY_LIMIT, insert_message
+from models.text import Text
+
+# The longest caller key that still leaves room for the channel and device suffix.
+NOTICE_KEY_LIMIT = DEDUP_KEY_LIMIT - 32
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An inline button of the Telegram notice: the bot's handler for `callback_data`
+    re-checks the presser's rights, as for every callback."""
+
+    text: Text
+    callback_data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What a user is told. `body` is plain text (escaped for Telegram's HTML here). `data`
+    travels with the push for the app to open the right screen (FCM data values are strings)."""
+
+    purpose: str
+    title: Text
+    body: Text
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    data: dict[str, str] = field(default_factory=dict)
+
+    def telegram_html(self, language: str) -> str:
+        return f"<b>{escape(self.title.get(language))}</b>\n{escape(self.body.get(language))}"
+
+    def telegram_buttons(self, language: str) -> list[list[dict[str, str]]]:
+        return [
+            [{"text": b.text.get(language), "callback_data": b.callback_data} for b in row]
+            for row in self.buttons
+        ]
+
+
+async def notify_user(user: User, notice: Notice, *, dedup_key: str) -> list[OutboundMessage]:
+    """Queue `notice` for `user` in Telegram and as a push to each device; returns the rows
+    (written now or earlier under the same key), none when the user is unreachable."""
+    if not dedup_key or len(dedup_key) > NOTICE_KEY_LIMIT:
+        raise ValueError(f"a notice key is 1 to {NOTICE_KEY_LIMIT} characters")
+    enabled = enabled_channels()
+    language = user.language
+    base: dict[str, Any] = {
+        "user_id": user.id,
+        "purpose": notice.purpose,
+        "language": language,
+        "subject": notice.title.get(language),
+        "state": MessageState.QUEUED,
+        "next_attempt_at": now(),
+    }
+    messages: list[OutboundMessage] = []
+    if (
+        Channel.TELEGRAM in enabled
+        and user.telegram_user_id is not None
+        and user.telegram_blocked_at is None
+    ):
+        messages.append(
+            await insert_message(
+                {
+                    **base,
+                    "channel": Channel.TELEGRAM,
+                    "address": str(user.telegram_user_id),
+                    "body": notice.telegram_html(language),
+                    "text_body": notice.body.get(language),
+                    "payload": {"buttons": notice.telegram_buttons(language)}
+                    if notice.buttons
+                    else {},
+                    "dedup_key": f"{dedup_key}:telegram",
+                }
+            )
+        )
+    if Channel.PUSH in enabled:
+        for device in await Device.filter(user_id=user.id).order_by("id"):
+            messages.append(
+                await insert_message(
+                    {
+                        **base,
+                        "channel": Channel.PUSH,
+                        "address": device.fcm_token,
+                        "body": notice.body.get(language),
+                        "text_body": notice.body.get(language),
+                        "payload": {"data": dict(notice.data)},
+                        "dedup_key": f"{dedup_key}:push:{device.id}",
+                    }
+                )
+            )
+    return messages
