@@ -19,6 +19,7 @@ from cli.database import database
 from models.entities import Channel
 from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
 from models.settings import Settings
+from schedulers.campaigns import add_campaign_feeder
 from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
@@ -133,6 +134,7 @@ def build_clock(settings: Settings) -> Clock:
     channels = build_channels(settings)
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)
+    add_campaign_feeder(scheduler)
     if Channel.EMAIL not in channels:
         log.info("Email is off: VORONKA_SMTP_HOST is not set")
     leadership = Leadership()

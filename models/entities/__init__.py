@@ -10,6 +10,7 @@ from models.entities.auth import (
     Session,
     TelegramLinkToken,
 )
+from models.entities.campaigns import Campaign, CampaignRecipient
 from models.entities.clients import (
     ChannelIdentity,
     Company,
@@ -21,6 +22,7 @@ from models.entities.clients import (
     Source,
 )
 from models.entities.enums import (
+    CampaignState,
     Channel,
     ConsentPurpose,
     Direction,
@@ -29,6 +31,7 @@ from models.entities.enums import (
     MessageState,
     OfficeKind,
     OrderStatus,
+    RecipientState,
     Role,
     StageKind,
     TaskStatus,
@@ -54,6 +57,9 @@ __all__ = [
     "Absence",
     "Attachment",
     "AuditEntry",
+    "Campaign",
+    "CampaignRecipient",
+    "CampaignState",
     "Channel",
     "ChannelIdentity",
     "Company",
@@ -82,6 +88,7 @@ __all__ = [
     "PersonalAccessToken",
     "Pipeline",
     "Plan",
+    "RecipientState",
     "RefreshToken",
     "Role",
     "SchedulerLease",

@@ -83,3 +83,22 @@ class MessageState(StrEnum):
     FAILED = "failed"
     DEAD = "dead"
     CANCELLED = "cancelled"
+
+
+class CampaignState(StrEnum):
+    """draft → running ⇄ paused → done, or cancelled from any state before done."""
+
+    DRAFT = "draft"
+    RUNNING = "running"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class RecipientState(StrEnum):
+    """A campaign recipient: pending until fed into the outbox, then queued (its message tells
+    the rest), or cancelled with its campaign."""
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"

@@ -14,6 +14,7 @@ from models.entities.enums import Channel, ConsentPurpose, MessageState
 if TYPE_CHECKING:
     from tortoise.fields.relational import ForeignKeyNullableRelation
 
+    from models.entities.campaigns import Campaign
     from models.entities.clients import Contact
     from models.entities.org import User
 
@@ -92,11 +93,15 @@ class OutboundMessage(Model):
     fallback_of: ForeignKeyNullableRelation[OutboundMessage] = fields.ForeignKeyField(
         "voronka.OutboundMessage", related_name="fallbacks", null=True, on_delete=fields.SET_NULL
     )
+    campaign: ForeignKeyNullableRelation[Campaign] = fields.ForeignKeyField(
+        "voronka.Campaign", related_name="messages", null=True, on_delete=fields.SET_NULL
+    )
 
     contact_id: int | None
     user_id: int | None
     template_id: int | None
     fallback_of_id: int | None
+    campaign_id: int | None
 
     class Meta:
         table = "outbound_message"
@@ -108,6 +113,7 @@ class OutboundMessage(Model):
             ("contact_id", "created_at"),
             ("user_id",),
             ("template_id",),
+            ("campaign_id", "state"),
             ("fallback_of_id",),
             ("provider_message_id",),
         )

@@ -181,6 +181,7 @@ async def enqueue_for_contact(
     refs: Refs | None = None,
     language: str | None = None,
     fallback_of: OutboundMessage | None = None,
+    campaign_id: int | None = None,
 ) -> OutboundMessage | None:
     """Write the message of `purpose` for `contact` in the caller's transaction.
 
@@ -212,6 +213,8 @@ async def enqueue_for_contact(
         "dedup_key": dedup_key,
         "payload": {"refs": refs.as_payload()},
         "fallback_of_id": fallback_of.id if fallback_of else None,
+        # A fallback stays part of the campaign its failed message belonged to.
+        "campaign_id": fallback_of.campaign_id if fallback_of else campaign_id,
     }
     enabled = enabled_channels()
     addresses = await contact_addresses(contact.id)

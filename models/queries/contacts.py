@@ -29,6 +29,8 @@ class ContactFilters:
     company_id: int | None = None
     updated_since: datetime | None = None
     q: str | None = None
+    segment_id: int | None = None
+    source_id: int | None = None
 
 
 LIST_COLUMNS = (
@@ -51,16 +53,14 @@ LIST_COLUMNS = (
 )
 
 
-async def list_contacts(
-    actor: Actor, filters: ContactFilters, sort: str | None, after: list[Any] | None, limit: int
-) -> Page[dict[str, Any]]:
-    """A page of visible contacts as rows of LIST_COLUMNS with their `phones` and `emails` (lists,
-    in stored order): the list the app opens most is one hand-written statement (ADR 0014)."""
+def contact_conditions(actor: Actor, filters: ContactFilters) -> Where:
+    """The contacts `actor` sees that match `filters`, as conditions over the `contact` table:
+    the list screen and a campaign's audience select the same way."""
     where = Where()
     if (scope := visible_condition(Contact, actor)) is not None:
         condition, params = scope
         where.add(condition, *params)
-    for column in ("owner_id", "office_id", "company_id"):
+    for column in ("owner_id", "office_id", "company_id", "segment_id", "source_id"):
         if (value := getattr(filters, column)) is not None:
             where.add(f'"contact"."{column}" = ?', value)
     if filters.updated_since is not None:
@@ -68,6 +68,15 @@ async def list_contacts(
     if filters.q:
         found = fulltext_condition("contact", "contact", filters.q)
         where.add(found.sql if found is not None else "1 = 0")
+    return where
+
+
+async def list_contacts(
+    actor: Actor, filters: ContactFilters, sort: str | None, after: list[Any] | None, limit: int
+) -> Page[dict[str, Any]]:
+    """A page of visible contacts as rows of LIST_COLUMNS with their `phones` and `emails` (lists,
+    in stored order): the list the app opens most is one hand-written statement (ADR 0014)."""
+    where = contact_conditions(actor, filters)
     order = parse_sort(sort, SORTS, "-updated_at")
     lists = {
         "phones": json_list("number", "contact_phone", "contact_id", '"contact"."id"', "position"),

@@ -21,6 +21,7 @@ import pytest_asyncio
 from api.contract import CONTRACT
 from models.clock import now
 from models.entities import (
+    Campaign,
     Channel,
     Deal,
     LossReason,
@@ -113,6 +114,14 @@ RULES: dict[str, Rule] = {
     "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
     "getOutboundMessage": Rule(admin_only=True),
     "replayOutboundMessage": Rule(_none, admin_only=True),
+    # Campaigns are for heads and admins: a manager is refused, whoever made the campaign.
+    "getCampaign": Rule(admin_only=True),
+    "updateCampaign": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "startCampaign": Rule(_none, admin_only=True),
+    "pauseCampaign": Rule(_none, admin_only=True),
+    "resumeCampaign": Rule(_none, admin_only=True),
+    "cancelCampaign": Rule(_none, admin_only=True),
+    "listCampaignRecipients": Rule(admin_only=True),
 }
 
 
@@ -186,6 +195,9 @@ async def world(client: httpx.AsyncClient) -> World:
         dedup_key="matrix",
         state=MessageState.DEAD,
     )
+    campaign = await Campaign.create(
+        name="Весна", purpose="thanks_after_call", office_id=sales.id, created_by_id=owner.id
+    )
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -207,6 +219,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "segment_id": (await Segment.create(name="Опт")).id,
         "template_id": template.id,
         "message_id": message.id,
+        "campaign_id": campaign.id,
     }
     return World(
         client,
@@ -235,6 +248,7 @@ async def _fingerprint() -> list[Any]:
     offices = await Office.all().order_by("id").values_list("name", flat=True)
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
+    campaigns = await Campaign.all().order_by("id").values_list("name", "state", "version")
     return [
         deal.version,
         deal.stage_id,
@@ -243,6 +257,7 @@ async def _fingerprint() -> list[Any]:
         offices,
         templates,
         messages,
+        campaigns,
     ]
 
 
