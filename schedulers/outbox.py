@@ -1,7 +1,10 @@
 """The outbox relay: claims due messages, delivers them through the channels, records results.
 
-Each run: claim a batch in one short transaction; deliver each message outside any transaction
-(a few at a time); record each result in its own short transaction. A failure of one message,
+Each channel is a lane of its own, and the lanes run side by side: a backlog on one channel (a
+campaign paced at Telegram's 30 a second) never holds up another (an order notice by email). In
+each lane, a run claims a batch of that channel's due messages in one short transaction,
+delivers each outside any transaction (a few at a time), and records each result in its own
+short transaction. A failure of one message,
 in its channel or in recording it, never stops the others: a message whose result could not be
 recorded stays `sending` and is claimed again when its claim expires. See models/ops/outbox.py
 for the states and docs/adr/0015-outbox-and-relay.md for the design.
@@ -48,34 +51,41 @@ class Relay:
         self.batch_size = batch_size
         self.claim_for = claim_for
         self.rng = rng
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = {channel: asyncio.Semaphore(concurrency) for channel in Channel}
 
     async def close(self) -> None:
         for adapter in self.channels.values():
             await adapter.close()
 
     async def run_once(self) -> Counter[str]:
-        """One batch: returns how many messages ended in which state ("stale": the claim had
-        expired and was taken over; "unrecorded": the result could not be written)."""
-        async with in_transaction():
-            claimed = await claim_due(self.batch_size, claim_for=self.claim_for)
-        outcomes = await asyncio.gather(*(self._one(message) for message in claimed))
-        return Counter(outcomes)
+        """One batch in every lane: returns how many messages ended in which state ("stale": the
+        claim had expired and was taken over; "unrecorded": the result could not be written)."""
+        return _added(await asyncio.gather(*(self._batch(channel) for channel in Channel)))
 
     async def drain(self) -> Counter[str]:
-        """Runs until the due messages are done (or MAX_BATCHES): the scheduled job."""
-        total: Counter[str] = Counter()
-        for _ in range(MAX_BATCHES):
-            done = await self.run_once()
-            total += done
-            if sum(done.values()) < self.batch_size:
-                break
+        """Every lane runs until its due messages are done (or MAX_BATCHES): the scheduled
+        job."""
+        total = _added(await asyncio.gather(*(self._drain_lane(channel) for channel in Channel)))
         if total:
             log.info("outbox: %s", ", ".join(f"{n} {state}" for state, n in sorted(total.items())))
         return total
 
+    async def _drain_lane(self, channel: Channel) -> Counter[str]:
+        total: Counter[str] = Counter()
+        for _ in range(MAX_BATCHES):
+            done = await self._batch(channel)
+            total += done
+            if sum(done.values()) < self.batch_size:
+                break
+        return total
+
+    async def _batch(self, channel: Channel) -> Counter[str]:
+        async with in_transaction():
+            claimed = await claim_due(self.batch_size, channel, claim_for=self.claim_for)
+        return Counter(await asyncio.gather(*(self._one(message) for message in claimed)))
+
     async def _one(self, message: Outgoing) -> str:
-        async with self._slots:
+        async with self._slots[message.channel]:
             result = await self._deliver(message)
         try:
             async with in_transaction():
@@ -99,6 +109,10 @@ class Relay:
         except Exception as error:
             log.exception("outbox: %s failed on message %d", message.channel, message.id)
             return DeliveryResult.retry(f"{type(error).__name__}: {error}")
+
+
+def _added(counters: list[Counter[str]]) -> Counter[str]:
+    return sum(counters, Counter())
 
 
 def add_outbox_relay(scheduler: AsyncIOScheduler, relay: Relay, interval: float) -> None:

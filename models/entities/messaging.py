@@ -105,10 +105,10 @@ class OutboundMessage(Model):
 
     class Meta:
         table = "outbound_message"
-        # The relay's claim (due rows by state, soonest first), the admins' lists by state,
+        # The relay's claim (a channel's due rows, soonest first), the admins' lists by state,
         # a contact's messages, and the foreign keys that cascades and SET NULL go through.
         indexes = (
-            ("state", "next_attempt_at"),
+            ("channel", "next_attempt_at"),
             ("state", "id"),
             ("contact_id", "created_at"),
             ("user_id",),

@@ -47,10 +47,19 @@ class Migration(migrations.Migration):
             options={'table': 'campaign_recipient', 'app': 'voronka', 'unique_together': (('campaign_id', 'contact_id'),), 'indexes': [Index(fields=['campaign_id', 'state', 'id']), Index(fields=['contact_id']), Index(fields=['message_id'])], 'pk_attr': 'id', 'table_description': 'One contact of a started campaign: pending until fed into the outbox, then queued with'},
             bases=['Model'],
         ),
+        ops.RemoveIndex(
+            model_name='OutboundMessage',
+            name=None,
+            fields=['state', 'next_attempt_at'],
+        ),
         ops.AddField(
             model_name='OutboundMessage',
             name='campaign',
             field=fields.ForeignKeyField('voronka.Campaign', source_field='campaign_id', null=True, db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.SET_NULL),
+        ),
+        ops.AddIndex(
+            model_name='OutboundMessage',
+            index=Index(fields=['channel', 'next_attempt_at']),
         ),
         ops.AddIndex(
             model_name='OutboundMessage',

@@ -316,12 +316,15 @@ def _outgoing(row: OutboundMessage) -> Outgoing:
     )
 
 
+# `next_attempt_at` is set exactly while a message is claimable (queued, failed with a retry
+# planned, or sending with a claim that expires), so the (channel, next_attempt_at) index gives a
+# channel's due messages in order without sorting its whole backlog.
 _CLAIM_POSTGRES = """
 UPDATE outbound_message SET state = 'sending', attempts = attempts + 1, claimed_at = ?,
     next_attempt_at = ?
 WHERE id IN (
     SELECT id FROM outbound_message
-    WHERE state IN ('queued', 'failed', 'sending') AND next_attempt_at <= ?
+    WHERE {channel} next_attempt_at <= ? AND state IN ('queued', 'failed', 'sending')
     ORDER BY next_attempt_at, id
     LIMIT ?
     FOR UPDATE SKIP LOCKED
@@ -330,17 +333,26 @@ RETURNING id
 """
 
 
-async def claim_due(limit: int, *, claim_for: timedelta = SENDING_TIMEOUT) -> list[Outgoing]:
-    """Claim up to `limit` due messages for delivery. Run it in its own short transaction."""
+async def claim_due(
+    limit: int, channel: Channel | None = None, *, claim_for: timedelta = SENDING_TIMEOUT
+) -> list[Outgoing]:
+    """Claim up to `limit` due messages (of `channel`, or of any) for delivery, soonest first.
+    Run it in its own short transaction."""
     at = now()
     expires = at + claim_for
     if dialect() == "postgres":
-        rows = await fetch(_CLAIM_POSTGRES, [at, expires, at, limit])
+        if channel is None:
+            sql, params = _CLAIM_POSTGRES.format(channel=""), [at, expires, at, limit]
+        else:
+            sql = _CLAIM_POSTGRES.format(channel="channel = ? AND")
+            params = [at, expires, channel.value, at, limit]
+        rows = await fetch(sql, params)
         ids = [row["id"] for row in rows]
     else:
         ids = []
+        query = OutboundMessage.filter(next_attempt_at__lte=at, state__in=CLAIMABLE)
         due = (
-            await OutboundMessage.filter(state__in=CLAIMABLE, next_attempt_at__lte=at)
+            await (query.filter(channel=channel) if channel else query)
             .order_by("next_attempt_at", "id")
             .limit(limit)
             .values("id", "state", "attempts")

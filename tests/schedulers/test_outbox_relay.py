@@ -218,6 +218,49 @@ async def test_one_failing_message_does_not_stop_the_others(org: Org, smtp: Smtp
     assert by_sms.last_error == "will retry: RuntimeError: the SMS library broke"
 
 
+class StuckSms:
+    """A channel that takes its time: each delivery waits until `release`."""
+
+    channel = Channel.SMS
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.started = 0
+
+    async def deliver(self, message: Outgoing) -> DeliveryResult:
+        self.started += 1
+        await self.release.wait()
+        return DeliveryResult.sent()
+
+    async def close(self) -> None:
+        self.release.set()
+
+
+@pytest.mark.usefixtures("channels_on", "templates", "clock")
+async def test_a_backlog_on_one_channel_does_not_hold_up_another(
+    org: Org, smtp: SmtpDouble
+) -> None:
+    """Sixty SMS written first, then one email: the email goes while every SMS is still stuck."""
+    for n in range(60):
+        texted = await _client(
+            org, emails=[], phones=[f"+7916000{n:04d}"], preferred_channels=["sms"]
+        )
+        await _thanks(texted, f"sms:{n}")
+    by_email = await _thanks(await _client(org, emails=["olga@example.test"]), "mail")
+    sms = StuckSms()
+    config = SmtpConfig(host="127.0.0.1", port=smtp.port, sender=SENDER, tls="none", timeout=5)
+    relay = Relay({Channel.EMAIL: EmailChannel(config), Channel.SMS: sms}, batch_size=10)
+
+    draining = asyncio.create_task(relay.drain())
+    await asyncio.wait_for(smtp.mailbox.arrived.wait(), 10)
+
+    assert sms.started == 4, "the SMS lane is busy with its first deliveries"
+    sms.release.set()
+    assert await asyncio.wait_for(draining, 30) == {"sent": 61}
+    await by_email.refresh_from_db()
+    assert by_email.state == MessageState.SENT
+
+
 @pytest.mark.usefixtures("channels_on", "templates", "clock")
 async def test_a_channel_missing_in_this_process_waits(org: Org) -> None:
     message = await _thanks(await _client(org))
