@@ -205,7 +205,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    url: str, folder: Path, settings: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`voronka run` on a free loopback port, with `settings` (VORONKA_* variables) added."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VORONKA_")}
     env |= {
@@ -213,6 +216,7 @@ def start_server(url: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         "VORONKA_DATA_DIR": str(folder),
         "VORONKA_RATE_LIMIT_PER_MINUTE": "1000000",
         "VORONKA_LOG_LEVEL": "WARNING",
+        **(settings or {}),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "cli.main", "run", "--port", str(port)],

@@ -11,8 +11,8 @@ Delivering is the relay's (schedulers/outbox.py), in three short steps so that n
 happens inside a transaction:
 
 1. `claim_due` marks due rows `sending`, counts the attempt and moves `next_attempt_at` to the
-   moment the claim expires: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, on SQLite by
-   optimistic transitions (`UPDATE … WHERE id=? AND state=? AND attempts=?`).
+   moment the claim expires, in one `UPDATE … RETURNING` (with `FOR UPDATE SKIP LOCKED` on
+   PostgreSQL; SQLite's `BEGIN IMMEDIATE` serializes writers).
 2. the channel adapter delivers, outside any transaction;
 3. `record_delivery` writes the result, only if the row is still the same claim.
 
@@ -66,7 +66,6 @@ DEDUP_KEY_LIMIT = 200
 # taken for a lost one and sent twice.
 SENDING_TIMEOUT = timedelta(minutes=10)
 WAITING = (MessageState.QUEUED, MessageState.FAILED)
-CLAIMABLE = (MessageState.QUEUED, MessageState.FAILED, MessageState.SENDING)
 
 _NOT_REPLAYABLE = Text(
     "Повторить можно только сообщение, которое не удалось отправить (failed или dead).",
@@ -318,8 +317,9 @@ def _outgoing(row: OutboundMessage) -> Outgoing:
 
 # `next_attempt_at` is set exactly while a message is claimable (queued, failed with a retry
 # planned, or sending with a claim that expires), so the (channel, next_attempt_at) index gives a
-# channel's due messages in order without sorting its whole backlog.
-_CLAIM_POSTGRES = """
+# channel's due messages in order without sorting its whole backlog. One statement on both
+# databases: PostgreSQL skips rows another relay holds, SQLite serializes writers anyway.
+_CLAIM = """
 UPDATE outbound_message SET state = 'sending', attempts = attempts + 1, claimed_at = ?,
     next_attempt_at = ?
 WHERE id IN (
@@ -327,7 +327,7 @@ WHERE id IN (
     WHERE {channel} next_attempt_at <= ? AND state IN ('queued', 'failed', 'sending')
     ORDER BY next_attempt_at, id
     LIMIT ?
-    FOR UPDATE SKIP LOCKED
+    {lock}
 )
 RETURNING id
 """
@@ -339,35 +339,13 @@ async def claim_due(
     """Claim up to `limit` due messages (of `channel`, or of any) for delivery, soonest first.
     Run it in its own short transaction."""
     at = now()
-    expires = at + claim_for
-    if dialect() == "postgres":
-        if channel is None:
-            sql, params = _CLAIM_POSTGRES.format(channel=""), [at, expires, at, limit]
-        else:
-            sql = _CLAIM_POSTGRES.format(channel="channel = ? AND")
-            params = [at, expires, channel.value, at, limit]
-        rows = await fetch(sql, params)
-        ids = [row["id"] for row in rows]
+    lock = "FOR UPDATE SKIP LOCKED" if dialect() == "postgres" else ""
+    if channel is None:
+        sql, params = _CLAIM.format(channel="", lock=lock), [at, at + claim_for, at, limit]
     else:
-        ids = []
-        query = OutboundMessage.filter(next_attempt_at__lte=at, state__in=CLAIMABLE)
-        due = (
-            await (query.filter(channel=channel) if channel else query)
-            .order_by("next_attempt_at", "id")
-            .limit(limit)
-            .values("id", "state", "attempts")
-        )
-        for row in due:
-            claimed = await OutboundMessage.filter(
-                id=row["id"], state=row["state"], attempts=row["attempts"]
-            ).update(
-                state=MessageState.SENDING,
-                attempts=row["attempts"] + 1,
-                claimed_at=at,
-                next_attempt_at=expires,
-            )
-            if claimed == 1:
-                ids.append(row["id"])
+        sql = _CLAIM.format(channel="channel = ? AND", lock=lock)
+        params = [at, at + claim_for, channel.value, at, limit]
+    ids = sorted(row["id"] for row in await fetch(sql, params))
     if not ids:
         return []
     rows_by_id = {row.id: row for row in await OutboundMessage.filter(id__in=ids)}

@@ -13,7 +13,10 @@ Every request is recorded (`calls`), failed ones too, with its parameters parsed
 - `rate_limit(method, retry_after, times)`: 429 with `parameters.retry_after`;
 - `server_error(method, times, status)`: 5xx;
 - `block(chat_id)`: every call naming that chat answers 403 "bot was blocked by the user"
-  until `unblock(chat_id)`.
+  until `unblock(chat_id)`;
+- `enforce_limits(per_second, per_chat_interval)`: like Telegram, a send faster than the
+  limits (overall, per chat; in real time) answers 429 with `retry_after` 1 and is not
+  delivered. `refused_by_limits` counts them (bench/fanout.py).
 
 Point a real aiogram Bot at it with `TelegramAPIServer.from_base(double.url)` (or
 `VORONKA_TELEGRAM_API_BASE=double.url`).
@@ -41,6 +44,29 @@ _STRING_PARAMS = frozenset(
     {"text", "caption", "callback_query_id", "inline_message_id", "file_id", "query_id", "url"}
 )
 _INTEGER = re.compile(r"-?\d+")
+
+
+class _Limits:
+    """Telegram's flood limits as the double enforces them: at most `per_second` sends in any
+    second, and one send to a chat per `per_chat_interval` seconds."""
+
+    def __init__(self, per_second: int, per_chat_interval: float) -> None:
+        self.per_second = per_second
+        self.per_chat_interval = per_chat_interval
+        self.recent: deque[float] = deque()
+        self.last_by_chat: dict[Any, float] = {}
+
+    def allows(self, chat_id: Any, at: float) -> bool:
+        while self.recent and self.recent[0] <= at - 1.0:
+            self.recent.popleft()
+        last = self.last_by_chat.get(chat_id)
+        if len(self.recent) >= self.per_second or (
+            last is not None and at - last < self.per_chat_interval
+        ):
+            return False
+        self.recent.append(at)
+        self.last_by_chat[chat_id] = at
+        return True
 
 
 @dataclass(frozen=True)
@@ -121,6 +147,8 @@ class TelegramApiDouble:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self.webhook_url = ""
+        self._limits: _Limits | None = None
+        self.refused_by_limits = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -151,6 +179,9 @@ class TelegramApiDouble:
         await self.close()
 
     # ---- telling it what to do --------------------------------------------------------------
+
+    def enforce_limits(self, per_second: int = 30, per_chat_interval: float = 1.0) -> None:
+        self._limits = _Limits(per_second, per_chat_interval)
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         for _ in range(times):
@@ -276,6 +307,19 @@ class TelegramApiDouble:
             }
         if method == "getUpdates":
             return 200, {"ok": True, "result": self._take_updates(params)}
+        limits = self._limits
+        if (
+            limits is not None
+            and method.startswith("send")
+            and not limits.allows(params.get("chat_id"), time.monotonic())
+        ):
+            self.refused_by_limits += 1
+            return 429, {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1},
+            }
         handler = _HANDLERS.get(method)
         if handler is not None:
             return handler(self, params, files)

@@ -1,0 +1,264 @@
+"""Fan-out benchmark: 100k notifications to 100k clients through the outbox, against loopback
+doubles of the platforms that enforce their limits.
+
+    .venv/bin/python bench/fanout.py                     # SQLite, 100k clients, 60 s of delivery
+    .venv/bin/python bench/fanout.py --postgres postgres://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python bench/fanout.py --contacts 2000 --seconds 15 --api-seconds 5   # a smoke run
+
+1. Seeds the demo account plus clients: half reachable in Telegram (a chat id), half by email.
+2. Enqueues one notification per client (`enqueue_for_contact`, 1,000 per transaction) and
+   reports the time. The messages are held (due in the far future) until step 4.
+3. Starts `voronka run` (API, scheduler, relay) against a Telegram Bot API double that answers 429
+   above 30 sends a second or one a second per chat, as Telegram does, and an SMTP server
+   (aiosmtpd). It measures the contact list's latency while idle.
+4. Releases the messages and measures, for `--seconds`: each channel's delivery rate, as a share
+   of its limit where it has one; the share of sends refused with 429; and the contact list's
+   latency during the fan-out.
+5. Stops the server and accounts for every message. A message is lost if the database says
+   sent but no double received it, or if its row is missing. The run also reports duplicates
+   and what is still waiting.
+
+Targets (issue #5): rate ≥ 90 % of each limit, ≤ 1 % 429s, 0 lost, API p95 during the fan-out
+≤ 1.25 × idle. It asserts nothing: it prints. Traffic goes to 127.0.0.1 only; every phase is
+bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[0] = str(ROOT)  # not bench/: its api.py would shadow the project's api package
+
+from tortoise.transactions import in_transaction  # noqa: E402
+
+from bench.api import MANAGER, PASSWORD, Client, _pg, cpu_seconds, seed, start_server  # noqa: E402
+from models.channels import use_channels  # noqa: E402
+from models.clock import now  # noqa: E402
+from models.db import close_database, open_database  # noqa: E402
+from models.entities import (  # noqa: E402
+    Channel,
+    ChannelIdentity,
+    Contact,
+    MessageState,
+    OutboundMessage,
+)
+from models.ops.outbox import enqueue_for_contact  # noqa: E402
+from models.ops.templates import install_default_templates  # noqa: E402
+from tests.doubles.smtp import SmtpDouble, smtp_server  # noqa: E402
+from tests.doubles.telegram_api import TelegramApiDouble  # noqa: E402
+
+TELEGRAM_LIMIT = 30  # sends a second, overall
+CHAT_BASE = 7_000_000_000  # chat ids of the clients reachable in Telegram
+ENQUEUE_BATCH = 1000
+HELD = timedelta(days=3650)
+API_CLIENTS = 4
+
+
+async def prepare(url: str, contacts: int) -> tuple[int, float]:
+    """Half the clients prefer Telegram (with a chat id), half email. Returns how many messages
+    were enqueued and how long it took."""
+    await seed(url, contacts, 0)
+    await open_database(url)
+    try:
+        async with in_transaction():
+            await install_default_templates()
+        ids = await Contact.all().order_by("id").values_list("id", flat=True)
+        telegram = set(ids[::2])
+        for start in range(0, len(ids), ENQUEUE_BATCH):
+            batch = [i for i in ids[start : start + ENQUEUE_BATCH] if i in telegram]
+            async with in_transaction():
+                await ChannelIdentity.bulk_create(
+                    [
+                        ChannelIdentity(
+                            channel=Channel.TELEGRAM, address=str(CHAT_BASE + i), contact_id=i
+                        )
+                        for i in batch
+                    ],
+                    batch_size=500,
+                )
+                await Contact.filter(id__in=batch).update(preferred_channels=["telegram"])
+                others = [i for i in ids[start : start + ENQUEUE_BATCH] if i not in telegram]
+                await Contact.filter(id__in=others).update(preferred_channels=["email"])
+        started = time.perf_counter()
+        with use_channels({Channel.TELEGRAM, Channel.EMAIL}):
+            for start in range(0, len(ids), ENQUEUE_BATCH):
+                async with in_transaction():
+                    chunk = await Contact.filter(id__in=ids[start : start + ENQUEUE_BATCH])
+                    for contact in chunk:
+                        await enqueue_for_contact(
+                            contact, "thanks_after_call", dedup_key=f"fanout:{contact.id}"
+                        )
+        elapsed = time.perf_counter() - started
+        async with in_transaction():
+            await OutboundMessage.all().update(next_attempt_at=now() + HELD)
+        return await OutboundMessage.filter(state=MessageState.QUEUED).count(), elapsed
+    finally:
+        await close_database()
+
+
+async def release(url: str) -> None:
+    await open_database(url)
+    try:
+        async with in_transaction():
+            await OutboundMessage.filter(state=MessageState.QUEUED).update(next_attempt_at=now())
+    finally:
+        await close_database()
+
+
+async def account(url: str) -> Counter[tuple[str, str]]:
+    """Messages by (channel, state) once the server has stopped."""
+    await open_database(url)
+    try:
+        rows = await OutboundMessage.all().values_list("channel", "state")
+        return Counter((str(channel), str(state)) for channel, state in rows)
+    finally:
+        await close_database()
+
+
+async def list_latencies(client: Client, seconds: float) -> list[float]:
+    """API_CLIENTS clients reading the contact list, one request after another, for `seconds`."""
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    async def reader() -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            reply = await client.get("/v1/contacts", params={"limit": 50, "sort": "-updated_at"})
+            if reply.status == 200:
+                latencies.append((time.perf_counter() - started) * 1000)
+
+    await asyncio.gather(*(reader() for _ in range(API_CLIENTS)))
+    return latencies
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else float("nan")
+
+
+def delivered(telegram: TelegramApiDouble, smtp: SmtpDouble) -> tuple[int, int]:
+    return len(telegram.sent()), len(smtp.mailbox.received)
+
+
+async def fan_out(url: str, folder: Path, seconds: float, api_seconds: float) -> None:
+    async with TelegramApiDouble() as telegram, smtp_server() as smtp:
+        telegram.enforce_limits(per_second=TELEGRAM_LIMIT, per_chat_interval=1.0)
+        process, base = start_server(
+            url,
+            folder,
+            {
+                "VORONKA_TELEGRAM_TOKEN": "123456:bench",
+                "VORONKA_TELEGRAM_API_BASE": telegram.url,
+                "VORONKA_SMTP_HOST": smtp.host,
+                "VORONKA_SMTP_PORT": str(smtp.port),
+                "VORONKA_SMTP_TLS": "none",
+                "VORONKA_SMTP_FROM": "Воронка <crm@bench.test>",
+                "VORONKA_OUTBOX_INTERVAL": "1",
+            },
+        )
+        client = Client(base, process.pid)
+        try:
+            login = await client.post(
+                "/v1/auth/login", json={"login": MANAGER, "password": PASSWORD}
+            )
+            client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+            await list_latencies(client, 2)  # warm-up
+            idle = await list_latencies(client, api_seconds)
+            await release(url)
+            await asyncio.sleep(5)  # the relay's first run and the pacing's ramp
+            cpu_before = cpu_seconds(process.pid)
+            before, started = delivered(telegram, smtp), time.perf_counter()
+            refused_before = telegram.refused_by_limits
+            busy = await list_latencies(client, seconds)
+            elapsed = time.perf_counter() - started
+            after = delivered(telegram, smtp)
+            cpu_after = cpu_seconds(process.pid)
+        finally:
+            await client.close()
+            process.send_signal(signal.SIGINT)
+            await asyncio.to_thread(process.communicate, timeout=60)
+        tg_rate = (after[0] - before[0]) / elapsed
+        mail_rate = (after[1] - before[1]) / elapsed
+        refused = telegram.refused_by_limits - refused_before
+        attempts = len(telegram.calls_of("sendMessage"))
+        print(
+            f"telegram: {tg_rate:.1f} msg/s = {tg_rate / TELEGRAM_LIMIT:.0%} of the limit "
+            f"({TELEGRAM_LIMIT}/s); "
+            f"429: {telegram.refused_by_limits} of {attempts} sends "
+            f"({telegram.refused_by_limits / max(attempts, 1):.2%}), {refused} in the window"
+        )
+        print(f"email: {mail_rate:.1f} msg/s (no platform limit)")
+        if cpu_before is not None and cpu_after is not None:
+            print(
+                f"server CPU during the window: {(cpu_after - cpu_before) / elapsed:.0%} of a core"
+            )
+        print(
+            f"contact list, {API_CLIENTS} clients: idle p50 {statistics.median(idle):.1f} ms, "
+            f"p95 {p95(idle):.1f} ms ({len(idle)} requests); during the fan-out p50 "
+            f"{statistics.median(busy):.1f} ms, p95 {p95(busy):.1f} ms ({len(busy)} requests); "
+            f"p95 ratio {p95(busy) / p95(idle):.2f}"
+        )
+        await report_accounting(url, telegram, smtp)
+
+
+async def report_accounting(url: str, telegram: TelegramApiDouble, smtp: SmtpDouble) -> None:
+    states = await account(url)
+    chats = [call.chat_id for call in telegram.sent()]
+    mails = [to for recipients in smtp.mailbox.recipients for to in recipients]
+    for channel, received in (("telegram", chats), ("email", mails)):
+        sent = states[(channel, "sent")]
+        distinct = len(set(received))
+        waiting = sum(n for (c, s), n in states.items() if c == channel and s != "sent")
+        by_state = ", ".join(f"{s} {n}" for (c, s), n in sorted(states.items()) if c == channel)
+        print(
+            f"{channel}: {by_state}; the double received {len(received)} ({distinct} distinct); "
+            f"lost {max(sent - distinct, 0)}, duplicates {len(received) - distinct}, "
+            f"still to send {waiting}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--postgres", help="admin URL of a PostgreSQL server (default: SQLite)")
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60, help="the measured delivery window")
+    parser.add_argument("--api-seconds", type=float, default=15, help="the idle API window")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        database = None
+        if args.postgres:
+            database = f"voronka_fanout_{uuid.uuid4().hex[:8]}"
+            asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{database}"'))
+            url = f"{args.postgres.rsplit('/', 1)[0]}/{database}"
+        else:
+            url = f"sqlite://{folder / 'fanout.sqlite3'}"
+        try:
+            queued, took = asyncio.run(prepare(url, args.contacts))
+            print(
+                f"dialect {'postgres' if database else 'sqlite'}: enqueued {queued} messages in "
+                f"{took:.1f} s ({queued / took:.0f}/s)"
+            )
+            asyncio.run(fan_out(url, folder, args.seconds, args.api_seconds))
+        finally:
+            if database:
+                asyncio.run(
+                    _pg(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                )
+
+
+if __name__ == "__main__":
+    main()
