@@ -4,11 +4,14 @@ doubles of the platforms that enforce their limits.
     .venv/bin/python bench/fanout.py                     # SQLite, 100k clients, 60 s of delivery
     .venv/bin/python bench/fanout.py --postgres postgres://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/fanout.py --contacts 2000 --seconds 15 --api-seconds 5   # a smoke run
+    .venv/bin/python bench/fanout.py --split   # the relay in `voronka scheduler`, not the API's
+
 
 1. Seeds the demo account plus clients: half reachable in Telegram (a chat id), half by email.
 2. Enqueues one notification per client (`enqueue_for_contact`, 1,000 per transaction) and
    reports the time. The messages are held (due in the far future) until step 4.
-3. Starts `voronka run` (API, scheduler, relay) against a Telegram Bot API double that answers 429
+3. Starts `voronka run` (API, scheduler, relay; with `--split` the API alone, next to a
+   `voronka scheduler` process that relays) against a Telegram Bot API double that answers 429
    above 30 sends a second or one a second per chat, as Telegram does, and an SMTP server
    (aiosmtpd). It measures the contact list's latency while idle.
 4. Releases the messages and measures, for `--seconds`: each channel's delivery rate, as a share
@@ -27,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -151,22 +156,41 @@ def delivered(telegram: TelegramApiDouble, smtp: SmtpDouble) -> tuple[int, int]:
     return len(telegram.sent()), len(smtp.mailbox.received)
 
 
-async def fan_out(url: str, folder: Path, seconds: float, api_seconds: float) -> None:
+def start_scheduler(url: str, folder: Path, settings: dict[str, str]) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VORONKA_")}
+    env |= {"VORONKA_DATABASE_URL": url, "VORONKA_DATA_DIR": str(folder), **settings}
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=60)
+
+
+async def fan_out(
+    url: str, folder: Path, seconds: float, api_seconds: float, *, split: bool
+) -> None:
     async with TelegramApiDouble() as telegram, smtp_server() as smtp:
         telegram.enforce_limits(per_second=TELEGRAM_LIMIT, per_chat_interval=1.0)
-        process, base = start_server(
-            url,
-            folder,
-            {
-                "VORONKA_TELEGRAM_TOKEN": "123456:bench",
-                "VORONKA_TELEGRAM_API_BASE": telegram.url,
-                "VORONKA_SMTP_HOST": smtp.host,
-                "VORONKA_SMTP_PORT": str(smtp.port),
-                "VORONKA_SMTP_TLS": "none",
-                "VORONKA_SMTP_FROM": "Воронка <crm@bench.test>",
-                "VORONKA_OUTBOX_INTERVAL": "1",
-            },
-        )
+        channels = {
+            "VORONKA_TELEGRAM_TOKEN": "123456:bench",
+            "VORONKA_TELEGRAM_API_BASE": telegram.url,
+            "VORONKA_SMTP_HOST": smtp.host,
+            "VORONKA_SMTP_PORT": str(smtp.port),
+            "VORONKA_SMTP_TLS": "none",
+            "VORONKA_SMTP_FROM": "Воронка <crm@bench.test>",
+            "VORONKA_OUTBOX_INTERVAL": "1",
+            "VORONKA_LOG_LEVEL": "WARNING",
+        }
+        relay = start_scheduler(url, folder, channels) if split else None
+        api_settings = {**channels, "VORONKA_SCHEDULER": "false"} if split else channels
+        process, base = start_server(url, folder, api_settings)
         client = Client(base, process.pid)
         try:
             login = await client.post(
@@ -177,17 +201,19 @@ async def fan_out(url: str, folder: Path, seconds: float, api_seconds: float) ->
             idle = await list_latencies(client, api_seconds)
             await release(url)
             await asyncio.sleep(5)  # the relay's first run and the pacing's ramp
-            cpu_before = cpu_seconds(process.pid)
+            working = relay or process
+            cpu_before = cpu_seconds(working.pid)
             before, started = delivered(telegram, smtp), time.perf_counter()
             refused_before = telegram.refused_by_limits
             busy = await list_latencies(client, seconds)
             elapsed = time.perf_counter() - started
             after = delivered(telegram, smtp)
-            cpu_after = cpu_seconds(process.pid)
+            cpu_after = cpu_seconds(working.pid)
         finally:
             await client.close()
-            process.send_signal(signal.SIGINT)
-            await asyncio.to_thread(process.communicate, timeout=60)
+            await asyncio.to_thread(stop, process)
+            if relay is not None:
+                await asyncio.to_thread(stop, relay)
         tg_rate = (after[0] - before[0]) / elapsed
         mail_rate = (after[1] - before[1]) / elapsed
         refused = telegram.refused_by_limits - refused_before
@@ -200,9 +226,9 @@ async def fan_out(url: str, folder: Path, seconds: float, api_seconds: float) ->
         )
         print(f"email: {mail_rate:.1f} msg/s (no platform limit)")
         if cpu_before is not None and cpu_after is not None:
-            print(
-                f"server CPU during the window: {(cpu_after - cpu_before) / elapsed:.0%} of a core"
-            )
+            share = (cpu_after - cpu_before) / elapsed
+            where = "voronka scheduler" if split else "voronka run"
+            print(f"{where} CPU during the window: {share:.0%} of a core")
         print(
             f"contact list, {API_CLIENTS} clients: idle p50 {statistics.median(idle):.1f} ms, "
             f"p95 {p95(idle):.1f} ms ({len(idle)} requests); during the fan-out p50 "
@@ -236,6 +262,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60, help="the measured delivery window")
     parser.add_argument("--api-seconds", type=float, default=15, help="the idle API window")
+    parser.add_argument(
+        "--split", action="store_true", help="relay in `voronka scheduler`, apart from the API"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -252,7 +281,11 @@ def main() -> None:
                 f"dialect {'postgres' if database else 'sqlite'}: enqueued {queued} messages in "
                 f"{took:.1f} s ({queued / took:.0f}/s)"
             )
-            asyncio.run(fan_out(url, folder, args.seconds, args.api_seconds))
+            print(
+                "topology:",
+                "voronka run (API) + voronka scheduler" if args.split else "voronka run",
+            )
+            asyncio.run(fan_out(url, folder, args.seconds, args.api_seconds, split=args.split))
         finally:
             if database:
                 asyncio.run(

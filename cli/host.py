@@ -70,8 +70,11 @@ async def serve(settings: Settings) -> None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
-        clock = build_clock(settings)
-        clock.start()
+        clock = build_clock(settings) if settings.scheduler else None
+        if clock is None:
+            log.info("scheduler is off here: VORONKA_SCHEDULER=false, run `voronka scheduler`")
+        else:
+            clock.start()
         background: list[asyncio.Task[None]] = []
         if settings.telegram_token is None:
             log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
@@ -103,7 +106,8 @@ async def serve(settings: Settings) -> None:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await clock.stop()
+            if clock is not None:
+                await clock.stop()
             log.info("stopped")
 
 

@@ -42,7 +42,7 @@ def run(
         int | None, typer.Option(min=1, max=65535, help="Port to listen on [VORONKA_PORT]")
     ] = None,
 ) -> None:
-    """Start the API, the scheduler and (when configured) the bots."""
+    """Start the API, the scheduler (unless VORONKA_SCHEDULER=false) and the configured bots."""
     from cli.host import serve
 
     settings = _settings(host=host, port=port)

@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         default=5.0, ge=0.5, le=3600, description="Seconds between the relay's runs"
     )
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    scheduler: bool = Field(
+        default=True,
+        description="Whether `voronka run` runs the scheduler (reminders, the outbox relay, "
+        "campaigns). Set false when `voronka scheduler` runs as a process of its own, so that "
+        "a fan-out never shares the API's event loop.",
+    )
 
     @field_validator("timezone")
     @classmethod

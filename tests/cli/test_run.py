@@ -21,11 +21,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+def _start(tmp_path: Path, port: int, **settings: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         cli_command("run", "--port", str(port)),
         cwd=tmp_path,
-        env=cli_env(tmp_path),
+        env=cli_env(tmp_path, **settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -62,6 +62,7 @@ def test_run_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
     assert "login:    admin@voronka.test" in output
     assert "password: " in output
     assert "Telegram bot is off" in output
+    assert "scheduler started" in output
     assert "Traceback" not in output
     assert (tmp_path / "var" / "voronka.sqlite3").exists()
 
@@ -72,3 +73,16 @@ def test_run_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         again = _stop(second)
     assert "First administrator created" not in again
     assert second.returncode == 0, again
+
+
+def test_run_without_its_scheduler_serves_the_api_only(tmp_path: Path) -> None:
+    port = _free_port()
+    process = _start(tmp_path, port, VORONKA_SCHEDULER="false")
+    try:
+        response = _wait_healthy(process, port)
+    finally:
+        output = _stop(process)
+    assert response.status_code == 200
+    assert process.returncode == 0, output
+    assert "scheduler is off here" in output
+    assert "scheduler started" not in output
