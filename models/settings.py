@@ -230,7 +230,9 @@ class Settings(BaseSettings):
     def _sms_from(cls, value: str | None) -> str | None:
         value = (value or "").strip() or None
         if value is not None and not _SMS_SENDER.fullmatch(value):
-            raise ValueError("a number in +E.164 form or a sender id of up to 11 letters and digits")
+            raise ValueError(
+                "a number in +E.164 form or a sender id of up to 11 letters and digits"
+            )
         return value
 
     @field_validator("twilio_messaging_service_sid")

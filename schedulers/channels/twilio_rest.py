@@ -102,7 +102,7 @@ class TwilioHttp(AsyncHttpClient):
         data: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (twilio's signature)
         allow_redirects: bool = False,
     ) -> Response:
         if self._session is None or self._session.closed:

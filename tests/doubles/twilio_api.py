@@ -32,9 +32,12 @@ from typing import Any
 
 from aiohttp import web
 
+from models.settings import Settings, load_settings
+
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "twilio-test-auth-token-0123456789"
-WAIT_LIMIT = 10.0
+WHATSAPP_FROM = "+14155238886"
+SMS_FROM = "+15005550006"
 
 
 @dataclass(frozen=True)
@@ -154,11 +157,6 @@ class TwilioApiDouble:
             fields["ErrorCode"] = str(error_code)
         return message["status_callback"], fields
 
-    async def wait_until(self, predicate: Callable[[], bool]) -> None:
-        async with asyncio.timeout(WAIT_LIMIT):
-            while not predicate():
-                await asyncio.sleep(0.01)
-
     # ---- the server ---------------------------------------------------------------------------
 
     def _authorized(self, request: web.Request, sid: str) -> bool:
@@ -223,3 +221,13 @@ class TwilioApiDouble:
             "to": form["To"],
             "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
         }
+
+
+def twilio_settings(base_url: str, **values: Any) -> Settings:
+    """Settings that send WhatsApp and SMS through the double at `base_url`."""
+    values.setdefault("twilio_account_sid", ACCOUNT_SID)
+    values.setdefault("twilio_auth_token", AUTH_TOKEN)
+    values.setdefault("twilio_whatsapp_from", WHATSAPP_FROM)
+    values.setdefault("twilio_sms_from", SMS_FROM)
+    values.setdefault("twilio_timeout", 5.0)
+    return load_settings(twilio_base_url=base_url, **values)
