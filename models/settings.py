@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from email.utils import parseaddr
 from functools import lru_cache
@@ -261,8 +262,20 @@ class Settings(BaseSettings):
     @field_validator("fcm_credentials")
     @classmethod
     def _fcm_credentials(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
+        if value is None:
+            return None
+        if not value.is_file():
             raise ValueError(f"no such file {str(value)!r}")
+        try:
+            info = json.loads(value.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise ValueError(f"{str(value)!r} is not a JSON file") from None
+        needed = ("project_id", "private_key", "client_email", "token_uri")
+        if not isinstance(info, dict) or info.get("type") != "service_account":
+            raise ValueError("a service account JSON of the Firebase project is expected")
+        missing = [name for name in needed if not info.get(name)]
+        if missing:
+            raise ValueError(f"the service account JSON lacks {', '.join(missing)}")
         return value
 
     @property
