@@ -94,7 +94,7 @@ class TwilioHttp(AsyncHttpClient):
         super().__init__(log, is_async=True, timeout=timeout)
         self._session: aiohttp.ClientSession | None = None
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         uri: str,
@@ -115,7 +115,7 @@ class TwilioHttp(AsyncHttpClient):
         async with self._session.request(
             method.upper(),
             uri,
-            params=params,
+            params={k: str(v) for k, v in params.items()} if params else None,
             data=data,
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=timeout or self.timeout),
