@@ -135,6 +135,7 @@ def build_clock(settings: Settings) -> Clock:
     add_outbox_relay(scheduler, relay, settings.outbox_interval)
     if Channel.EMAIL not in channels:
         log.info("Email is off: VORONKA_SMTP_HOST is not set")
+    log.info("Outbox channels: %s", ", ".join(sorted(channels)) or "none")
     leadership = Leadership()
     follow_leader(scheduler, leadership)
     return Clock(scheduler, leadership, relay)
