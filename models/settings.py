@@ -103,6 +103,10 @@ class Settings(BaseSettings):
         default="https://api.twilio.com", description="Twilio's REST API (or a double)"
     )
     twilio_timeout: float = Field(default=15.0, gt=0, le=300)
+    whatsapp_rate: float = Field(
+        default=10.0, gt=0, le=1000, description="WhatsApp messages a second per sender"
+    )
+    sms_rate: float = Field(default=1.0, gt=0, le=1000, description="SMS a second per sender")
     fcm_credentials: Path | None = Field(
         default=None, description="Service account JSON of the Firebase project: push is on"
     )

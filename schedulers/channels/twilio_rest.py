@@ -10,6 +10,9 @@ domain's `base_url`), so tests reach a loopback double.
 
 How answers become results:
 
+Each sender keeps its rate (`schedulers/channels/pacing.py`): a send waits for its turn, or, when
+the turn is further than the pacer's limit, goes back to the outbox with that wait.
+
 - 201 → sent, the provider id is the MessageSid;
 - 429 and 5xx → retry, after `Retry-After` when Twilio gives one; a timeout or a network error
   → retry (the message may have gone: at least once);
@@ -37,6 +40,7 @@ from twilio.rest import Client
 from models.channels import DeliveryResult
 from models.clock import now
 from models.settings import Settings
+from schedulers.channels.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -161,11 +165,18 @@ class TwilioConfig:
 
 
 class TwilioMessages:
-    """Creates Messages through twilio's client and turns the answer into a DeliveryResult."""
+    """Creates Messages through twilio's client, one sender's at most `rate` a second, and turns
+    the answer into a DeliveryResult."""
 
-    def __init__(self, config: TwilioConfig, name: str) -> None:
+    def __init__(
+        self, config: TwilioConfig, name: str, *, sender: str, rate: float, pacer: Pacer
+    ) -> None:
         self.config = config
         self.name = name  # "WhatsApp" or "SMS", in error texts
+        self.sender = sender
+        self.rate = rate
+        self.pacer = pacer
+        self.bucket = f"{name.lower()}:{sender}"
         self.http = TwilioHttp(config.timeout)
         self.client = Client(config.account_sid, config.auth_token, http_client=self.http)
         # The REST API's host is fixed in the library; its domain keeps it in `base_url`.
@@ -173,8 +184,14 @@ class TwilioMessages:
 
     async def close(self) -> None:
         await self.http.close()
+        await self.pacer.close()
 
     async def create(self, **params: Any) -> DeliveryResult:
+        wait = await self.pacer.take(self.bucket, self.rate)
+        if wait is not None:
+            return DeliveryResult.retry(
+                f"{self.name} sender {self.sender} is at its {self.rate:g}/s", retry_after=wait
+            )
         if self.config.status_callback:
             params["status_callback"] = self.config.status_callback
         try:

@@ -5,8 +5,9 @@ A message is its text, or, when its template names an approved Twilio Content te
 (`payload["content_sid"]`, from `Template.content_sid`), that template with
 `payload["content_variables"]` (`{"1": "Иван", …}`) as its ContentVariables: outside the
 24-hour session window WhatsApp takes only those. Status callbacks go to
-`VORONKA_PUBLIC_URL/webhooks/twilio/status` when the public URL is set. Answers become results
-as `schedulers/channels/twilio_rest.py` says.
+`VORONKA_PUBLIC_URL/webhooks/twilio/status` when the public URL is set. At most
+`VORONKA_WHATSAPP_RATE` messages a second per sender (10, Twilio's default). Answers become
+results as `schedulers/channels/twilio_rest.py` says.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from models.channels import DeliveryResult, Outgoing
 from models.entities import Channel
 from models.settings import Settings
+from schedulers.channels.pacing import MemoryPacer, Pacer, build_pacer
 from schedulers.channels.twilio_rest import TwilioConfig, TwilioMessages, is_phone
 
 PREFIX = "whatsapp:"
@@ -40,9 +42,13 @@ def content_variables(payload: Mapping[str, Any]) -> str | None:
 class WhatsAppChannel:
     channel = Channel.WHATSAPP
 
-    def __init__(self, config: TwilioConfig, sender: str) -> None:
+    def __init__(
+        self, config: TwilioConfig, sender: str, *, rate: float = 10.0, pacer: Pacer | None = None
+    ) -> None:
         self.sender = whatsapp_address(sender)
-        self.messages = TwilioMessages(config, "WhatsApp")
+        self.messages = TwilioMessages(
+            config, "WhatsApp", sender=self.sender, rate=rate, pacer=pacer or MemoryPacer()
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhatsAppChannel | None:
@@ -50,7 +56,12 @@ class WhatsAppChannel:
         config = TwilioConfig.from_settings(settings)
         if config is None or not settings.twilio_whatsapp_from:
             return None
-        return cls(config, settings.twilio_whatsapp_from)
+        return cls(
+            config,
+            settings.twilio_whatsapp_from,
+            rate=settings.whatsapp_rate,
+            pacer=build_pacer(settings.redis_url),
+        )
 
     async def close(self) -> None:
         await self.messages.close()
