@@ -6,6 +6,7 @@ against the Twilio double."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import secrets
 import socket
@@ -111,7 +112,7 @@ async def test_two_processes_share_a_bucket_through_redis(prefix: str) -> None:
     stamps.sort()
     # 20 sends at 20 a second, evenly spaced: the first at once, the last 0.95 s later.
     assert 0.9 <= elapsed <= 1.4, elapsed
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.03, gaps  # 0.05 s apart, less the scheduler's jitter
     assert sum(1 for at in stamps if at - stamps[0] < 0.5) <= 11
 
@@ -209,9 +210,7 @@ async def test_a_turn_too_far_away_goes_back_to_the_outbox(
     await install_default_templates()
     await _enqueue(await make_org(), 3, "sms")
     config = TwilioConfig(ACCOUNT_SID, AUTH_TOKEN, twilio.url, timeout=5.0)
-    sms = SmsChannel(
-        config, sender="+15005550006", rate=1.0, pacer=MemoryPacer(max_wait=0.5)
-    )
+    sms = SmsChannel(config, sender="+15005550006", rate=1.0, pacer=MemoryPacer(max_wait=0.5))
     relay = Relay({Channel.SMS: sms})
     try:
         assert await relay.drain() == {"sent": 1, "failed": 2}
