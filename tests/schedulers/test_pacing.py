@@ -99,22 +99,23 @@ async def test_two_processes_share_a_bucket_through_redis(prefix: str) -> None:
 
     async def send(pacer: RedisPacer, n: int) -> None:
         for _ in range(n):
-            assert await pacer.take("whatsapp:+14155238886", 20.0) is None
+            assert await pacer.take("whatsapp:+14155238886", 5.0) is None
             stamps.append(time.monotonic())
 
     try:
         started = time.monotonic()
-        await asyncio.gather(send(first, 10), send(second, 10))
+        await asyncio.gather(send(first, 5), send(second, 5))
         elapsed = time.monotonic() - started
     finally:
         await first.close()
         await second.close()
     stamps.sort()
-    # 20 sends at 20 a second, evenly spaced: the first at once, the last 0.95 s later.
-    assert 0.9 <= elapsed <= 1.4, elapsed
+    # 10 sends at 5 a second, evenly spaced: the first at once, the last 1.8 s later. Each
+    # pacer alone would have let its 5 go in 0.8 s.
+    assert 1.7 <= elapsed <= 2.8, elapsed
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    assert min(gaps) >= 0.03, gaps  # 0.05 s apart, less the scheduler's jitter
-    assert sum(1 for at in stamps if at - stamps[0] < 0.5) <= 11
+    assert min(gaps) >= 0.12, gaps  # 0.2 s apart, less the event loop's jitter on a busy box
+    assert max(sum(1 for at in stamps if 0 <= at - start < 1.0) for start in stamps) <= 6
 
 
 async def test_redis_hands_back_a_turn_beyond_the_limit(prefix: str) -> None:
@@ -200,7 +201,7 @@ async def test_the_relay_keeps_a_senders_rate_and_keeps_up_to_it(
     assert achieved <= rate * 1.05, f"{achieved:.2f}/s over the limit of {rate}/s"
     assert achieved >= rate * 0.8, f"{achieved:.2f}/s does not keep up with {rate}/s"
     window = [at for at in stamps if at - stamps[0] < 1.0]
-    assert len(window) <= rate + 1
+    assert len(window) <= rate + 2  # the double stamps arrivals: network jitter on top
 
 
 @pytest.mark.usefixtures("clock")
