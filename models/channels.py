@@ -47,13 +47,16 @@ class DeliveryResult:
     seconds when the channel said so). `permanent`: this address will never take it (a bot
     blocked, a number or mailbox that does not exist): no retry, the next channel instead.
     `forget_address`: with a permanent failure, the address itself is gone for good (an FCM
-    token the app no longer holds): the outbox forgets it when it records the result."""
+    token the app no longer holds): the outbox forgets it when it records the result.
+    `attempted=False` (`deferred`): the channel did not try at all (its own send rate had no
+    room soon enough): the message waits `retry_after` queued, and the attempt is not counted."""
 
     outcome: Outcome
     provider_id: str | None = None
     error: str = ""
     retry_after: float | None = None
     forget_address: bool = False
+    attempted: bool = True
 
     @classmethod
     def sent(cls, provider_id: str | None = None) -> DeliveryResult:
@@ -62,6 +65,10 @@ class DeliveryResult:
     @classmethod
     def retry(cls, error: str, retry_after: float | None = None) -> DeliveryResult:
         return cls(Outcome.RETRY, error=error, retry_after=retry_after)
+
+    @classmethod
+    def deferred(cls, reason: str, retry_after: float) -> DeliveryResult:
+        return cls(Outcome.RETRY, error=reason, retry_after=retry_after, attempted=False)
 
     @classmethod
     def permanent(cls, error: str, *, forget_address: bool = False) -> DeliveryResult:

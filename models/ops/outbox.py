@@ -387,6 +387,14 @@ async def record_delivery(
             "last_error": "",
             "next_attempt_at": None,
         }
+    elif result.outcome is Outcome.RETRY and not result.attempted:
+        # Not tried (the channel's send rate was full): back in the queue, the attempt uncounted.
+        state = MessageState.QUEUED
+        values = {
+            "attempts": max(message.attempt - 1, 0),
+            "last_error": _error(result, "deferred"),
+            "next_attempt_at": at + timedelta(seconds=max(result.retry_after or 0.0, 0.0)),
+        }
     elif result.outcome is Outcome.RETRY and message.attempt >= max_attempts:
         state = MessageState.DEAD
         values = {"last_error": _error(result, "attempts exhausted"), "next_attempt_at": None}

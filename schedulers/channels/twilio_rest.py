@@ -189,8 +189,8 @@ class TwilioMessages:
     async def create(self, **params: Any) -> DeliveryResult:
         wait = await self.pacer.take(self.bucket, self.rate)
         if wait is not None:
-            return DeliveryResult.retry(
-                f"{self.name} sender {self.sender} is at its {self.rate:g}/s", retry_after=wait
+            return DeliveryResult.deferred(
+                f"{self.name} sender {self.sender} is at its {self.rate:g}/s", wait
             )
         if self.config.status_callback:
             params["status_callback"] = self.config.status_callback

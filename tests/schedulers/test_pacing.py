@@ -214,13 +214,14 @@ async def test_a_turn_too_far_away_goes_back_to_the_outbox(
     sms = SmsChannel(config, sender="+15005550006", rate=1.0, pacer=MemoryPacer(max_wait=0.5))
     relay = Relay({Channel.SMS: sms})
     try:
-        assert await relay.drain() == {"sent": 1, "failed": 2}
+        assert await relay.drain() == {"sent": 1, "queued": 2}
     finally:
         await relay.close()
     assert len(twilio.calls) == 1
-    waiting = await OutboundMessage.filter(state=MessageState.FAILED)
+    waiting = await OutboundMessage.filter(state=MessageState.QUEUED)
     assert len(waiting) == 2
     for message in waiting:
-        assert message.last_error == "will retry: SMS sender +15005550006 is at its 1/s"
+        assert message.last_error == "deferred: SMS sender +15005550006 is at its 1/s"
+        assert message.attempts == 0, "a send that was not tried is not an attempt"
         assert message.next_attempt_at is not None
         assert clock.now() < message.next_attempt_at <= clock.now() + timedelta(seconds=1)
