@@ -43,7 +43,7 @@ from urllib3.util.retry import Retry
 
 from models.channels import DeliveryResult, Outgoing
 from models.entities import Channel
-from models.settings import Settings
+from models.settings import Settings, SettingsError
 from schedulers.channels.twilio_rest import retry_after_of
 
 log = logging.getLogger(__name__)
@@ -103,8 +103,13 @@ class PushChannel:
         if config.token_uri:
             info["token_uri"] = config.token_uri
         project = str(info["project_id"])
+        try:
+            certificate = credentials.Certificate(info)
+        except ValueError as error:
+            # A key google-auth cannot read: stop start-up with one line, like any bad setting.
+            raise SettingsError(f"VORONKA_FCM_CREDENTIALS: {error}") from None
         self.app = firebase_admin.initialize_app(
-            credentials.Certificate(info),
+            certificate,
             {"projectId": project, "httpTimeout": config.timeout},
             name=f"voronka-push-{next(_names)}",
         )

@@ -340,3 +340,17 @@ def test_bad_credentials_are_one_line(tmp_path: Path, content: str | None, line:
     with pytest.raises(SettingsError) as caught:
         load_settings(fcm_credentials=path)
     assert str(caught.value).startswith(line)
+
+
+def test_a_key_google_auth_cannot_read_stops_start_up_with_one_line(
+    fcm: FcmApiDouble, tmp_path: Path
+) -> None:
+    settings = push_settings(fcm, tmp_path)
+    assert settings.fcm_credentials is not None
+    info = json.loads(settings.fcm_credentials.read_text())
+    info["private_key"] = "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"
+    settings.fcm_credentials.write_text(json.dumps(info))
+    with pytest.raises(SettingsError) as caught:
+        build_channels(settings)
+    assert str(caught.value).startswith("VORONKA_FCM_CREDENTIALS: ")
+    assert "\n" not in str(caught.value).strip()
