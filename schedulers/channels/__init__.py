@@ -9,8 +9,6 @@ from models.channels import ChannelAdapter
 from models.entities import Channel
 from models.settings import Settings
 from schedulers.channels.email import EmailChannel, SmtpConfig
-from schedulers.channels.sms import SmsChannel
-from schedulers.channels.whatsapp import WhatsAppChannel
 
 
 def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
@@ -26,12 +24,17 @@ def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
         telegram = TelegramChannel.from_settings(settings)
         if telegram is not None:
             channels[Channel.TELEGRAM] = telegram
-    whatsapp = WhatsAppChannel.from_settings(settings)
-    if whatsapp is not None:
-        channels[Channel.WHATSAPP] = whatsapp
-    sms = SmsChannel.from_settings(settings)
-    if sms is not None:
-        channels[Channel.SMS] = sms
+    if settings.twilio_configured:
+        # twilio, like aiogram, is imported only when it is configured.
+        from schedulers.channels.sms import SmsChannel
+        from schedulers.channels.whatsapp import WhatsAppChannel
+
+        whatsapp = WhatsAppChannel.from_settings(settings)
+        if whatsapp is not None:
+            channels[Channel.WHATSAPP] = whatsapp
+        sms = SmsChannel.from_settings(settings)
+        if sms is not None:
+            channels[Channel.SMS] = sms
     if settings.fcm_credentials is not None:
         # firebase-admin pulls in google-auth and httpx: only when push is configured.
         from schedulers.channels.push import PushChannel
