@@ -2,8 +2,7 @@
 
 Adapters (email through aiosmtplib, Telegram through aiogram, WhatsApp and SMS through twilio,
 push through firebase-admin) live with the relay in schedulers/channels/ and are called only by
-it. The domain knows these
-types and which channels are configured, never a transport.
+it. The domain knows these types and which channels are configured, never a transport.
 """
 
 from __future__ import annotations
