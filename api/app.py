@@ -16,6 +16,7 @@ from api.problems import MiB, install_problem_handlers, install_problem_schema
 from api.rate_limit import build_rate_limiter
 from api.routes import health
 from api.routes.telegram import install_telegram_webhook
+from api.routes.twilio import install_twilio_callbacks
 from models.db import close_database, open_database
 from models.settings import Settings, get_settings
 
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     app.include_router(v1.router)
     if config.telegram_webhook:
         install_telegram_webhook(app, config)
+    install_twilio_callbacks(app, config)
     return app

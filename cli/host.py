@@ -141,6 +141,7 @@ def build_clock(settings: Settings) -> Clock:
     add_campaign_feeder(scheduler)
     if Channel.EMAIL not in channels:
         log.info("Email is off: VORONKA_SMTP_HOST is not set")
+    log.info("Outbox channels: %s", ", ".join(sorted(channels)) or "none")
     leadership = Leadership()
     follow_leader(scheduler, leadership)
     return Clock(scheduler, leadership, relay)

@@ -1,8 +1,8 @@
 """The channel Protocol: how the outbox relay hands a message to a channel and hears back.
 
-Adapters (email through aiosmtplib, Telegram through aiogram, and later WhatsApp, SMS and push)
-live with the relay in schedulers/channels/ and are called only by it. The domain knows these
-types and which channels are configured, never a transport.
+Adapters (email through aiosmtplib, Telegram through aiogram, WhatsApp and SMS through twilio,
+push through firebase-admin) live with the relay in schedulers/channels/ and are called only by
+it. The domain knows these types and which channels are configured, never a transport.
 """
 
 from __future__ import annotations
@@ -44,12 +44,18 @@ class Outcome(StrEnum):
 class DeliveryResult:
     """What a delivery came to. `retry`: a transient failure, try again (after `retry_after`
     seconds when the channel said so). `permanent`: this address will never take it (a bot
-    blocked, a number or mailbox that does not exist): no retry, the next channel instead."""
+    blocked, a number or mailbox that does not exist): no retry, the next channel instead.
+    `forget_address`: with a permanent failure, the address itself is gone for good (an FCM
+    token the app no longer holds): the outbox forgets it when it records the result.
+    `attempted=False` (`deferred`): the channel did not try at all (its own send rate had no
+    room soon enough): the message waits `retry_after` queued, and the attempt is not counted."""
 
     outcome: Outcome
     provider_id: str | None = None
     error: str = ""
     retry_after: float | None = None
+    forget_address: bool = False
+    attempted: bool = True
 
     @classmethod
     def sent(cls, provider_id: str | None = None) -> DeliveryResult:
@@ -60,8 +66,12 @@ class DeliveryResult:
         return cls(Outcome.RETRY, error=error, retry_after=retry_after)
 
     @classmethod
-    def permanent(cls, error: str) -> DeliveryResult:
-        return cls(Outcome.PERMANENT, error=error)
+    def deferred(cls, reason: str, retry_after: float) -> DeliveryResult:
+        return cls(Outcome.RETRY, error=reason, retry_after=retry_after, attempted=False)
+
+    @classmethod
+    def permanent(cls, error: str, *, forget_address: bool = False) -> DeliveryResult:
+        return cls(Outcome.PERMANENT, error=error, forget_address=forget_address)
 
 
 class ChannelAdapter(Protocol):
@@ -84,6 +94,14 @@ def configured_channels(settings: Settings) -> frozenset[Channel]:
         channels.add(Channel.EMAIL)
     if settings.telegram_token is not None:
         channels.add(Channel.TELEGRAM)
+    if settings.twilio_configured and settings.twilio_whatsapp_from:
+        channels.add(Channel.WHATSAPP)
+    if settings.twilio_configured and (
+        settings.twilio_sms_from or settings.twilio_messaging_service_sid
+    ):
+        channels.add(Channel.SMS)
+    if settings.fcm_credentials is not None:
+        channels.add(Channel.PUSH)
     return frozenset(channels)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from email.utils import parseaddr
 from functools import lru_cache
@@ -19,6 +20,10 @@ _DEFAULT_SECRET = "insecure-development-secret-change-me"
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
 _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\]")
 _ADDRESS = re.compile(r"[^@\s<>]+@[^@\s<>]+")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_SMS_SENDER = re.compile(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}")
+_ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+_SERVICE_SID = re.compile(r"MG[0-9a-f]{32}")
 
 
 class SettingsError(Exception):
@@ -85,6 +90,39 @@ class Settings(BaseSettings):
         "campaigns). Set false when `voronka scheduler` runs as a process of its own, so that "
         "a fan-out never shares the API's event loop.",
     )
+    twilio_account_sid: str | None = Field(
+        default=None, description="WhatsApp and SMS go out through Twilio when this is set"
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, validate_default=True, description="Also checks Twilio's callbacks"
+    )
+    twilio_whatsapp_from: str | None = Field(
+        default=None, description="The WhatsApp sender, +E.164 (WhatsApp is on when set)"
+    )
+    twilio_sms_from: str | None = Field(
+        default=None, description="The SMS sender: +E.164 or an alphanumeric sender id"
+    )
+    twilio_messaging_service_sid: str | None = Field(
+        default=None, description="MG…: SMS from a Messaging Service's sender pool instead"
+    )
+    twilio_base_url: str = Field(
+        default="https://api.twilio.com", description="Twilio's REST API (or a double)"
+    )
+    twilio_timeout: float = Field(default=15.0, gt=0, le=300)
+    whatsapp_rate: float = Field(
+        default=10.0, gt=0, le=1000, description="WhatsApp messages a second per sender"
+    )
+    sms_rate: float = Field(default=1.0, gt=0, le=1000, description="SMS a second per sender")
+    fcm_credentials: Path | None = Field(
+        default=None, description="Service account JSON of the Firebase project: push is on"
+    )
+    fcm_base_url: str = Field(
+        default="https://fcm.googleapis.com", description="The FCM HTTP v1 API (or a double)"
+    )
+    fcm_token_uri: str | None = Field(
+        default=None, description="OAuth token endpoint, instead of the credentials' token_uri"
+    )
+    fcm_timeout: float = Field(default=15.0, gt=0, le=300)
 
     @field_validator("timezone")
     @classmethod
@@ -174,6 +212,85 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file {str(value)!r}")
         return value
+
+    @field_validator("twilio_account_sid")
+    @classmethod
+    def _account_sid(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _ACCOUNT_SID.fullmatch(value):
+            raise ValueError("AC followed by 32 hex digits (the Twilio Console shows it)")
+        return value
+
+    @field_validator("twilio_auth_token")
+    @classmethod
+    def _auth_token(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("twilio_account_sid"):
+            raise ValueError("required with VORONKA_TWILIO_ACCOUNT_SID")
+        return value
+
+    @field_validator("twilio_whatsapp_from")
+    @classmethod
+    def _whatsapp_from(cls, value: str | None) -> str | None:
+        value = (value or "").strip().removeprefix("whatsapp:") or None
+        if value is not None and not _E164.fullmatch(value):
+            raise ValueError("a number in +E.164 form, e.g. +14155238886")
+        return value
+
+    @field_validator("twilio_sms_from")
+    @classmethod
+    def _sms_from(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _SMS_SENDER.fullmatch(value):
+            raise ValueError(
+                "a number in +E.164 form or a sender id of up to 11 letters and digits"
+            )
+        return value
+
+    @field_validator("twilio_messaging_service_sid")
+    @classmethod
+    def _service_sid(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _SERVICE_SID.fullmatch(value):
+            raise ValueError("MG followed by 32 hex digits")
+        return value
+
+    @field_validator("twilio_base_url", "fcm_base_url")
+    @classmethod
+    def _service_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (http:// for a local double)")
+        return value.rstrip("/")
+
+    @field_validator("fcm_token_uri")
+    @classmethod
+    def _token_uri(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (http:// for a local double)")
+        return value
+
+    @field_validator("fcm_credentials")
+    @classmethod
+    def _fcm_credentials(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_file():
+            raise ValueError(f"no such file {str(value)!r}")
+        try:
+            info = json.loads(value.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
+            raise ValueError(f"{str(value)!r} is not a JSON file") from None
+        needed = ("project_id", "private_key", "client_email", "token_uri")
+        if not isinstance(info, dict) or info.get("type") != "service_account":
+            raise ValueError("a service account JSON of the Firebase project is expected")
+        missing = [name for name in needed if not info.get(name)]
+        if missing:
+            raise ValueError(f"the service account JSON lacks {', '.join(missing)}")
+        return value
+
+    @property
+    def twilio_configured(self) -> bool:
+        return self.twilio_account_sid is not None and self.twilio_auth_token is not None
 
     @property
     def database(self) -> str:

@@ -44,3 +44,9 @@ async def list_devices(actor: Actor) -> list[Device]:
 async def unregister_device(actor: Actor, device_id: int) -> None:
     if not await Device.filter(id=device_id, user_id=actor.user_id).delete():
         raise NotFound("device", device_id)
+
+
+async def forget_token(fcm_token: str) -> int:
+    """Delete the devices of a token FCM says is gone (unregistered or invalid): the app on that
+    phone was removed or signed out. Returns how many there were."""
+    return await Device.filter(fcm_token=fcm_token).delete()

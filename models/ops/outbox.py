@@ -52,10 +52,17 @@ from models.entities import (
 )
 from models.errors import FieldError, NotFound, ValidationFailed
 from models.ops.consents import has_consent
+from models.ops.devices import forget_token
 from models.ops.org import require_admin
 from models.ops.templates import build_context, render_template
 from models.queries.rows import fetch
-from models.rules.outbox import channel_order, channels_after, retry_delay
+from models.rules.outbox import (
+    RECEIPT_FROM,
+    channel_order,
+    channels_after,
+    receipt_state,
+    retry_delay,
+)
 from models.rules.templates import RenderFailed
 from models.settings import get_settings
 from models.text import Text
@@ -373,6 +380,14 @@ async def record_delivery(
             "last_error": "",
             "next_attempt_at": None,
         }
+    elif result.outcome is Outcome.RETRY and not result.attempted:
+        # Not tried (the channel's send rate was full): back in the queue, the attempt uncounted.
+        state = MessageState.QUEUED
+        values = {
+            "attempts": max(message.attempt - 1, 0),
+            "last_error": _error(result, "deferred"),
+            "next_attempt_at": at + timedelta(seconds=max(result.retry_after or 0.0, 0.0)),
+        }
     elif result.outcome is Outcome.RETRY and message.attempt >= max_attempts:
         state = MessageState.DEAD
         values = {"last_error": _error(result, "attempts exhausted"), "next_attempt_at": None}
@@ -386,8 +401,53 @@ async def record_delivery(
     if await claim.update(state=state, **values) != 1:
         return None
     if result.outcome is Outcome.PERMANENT:
+        if result.forget_address:
+            await forget_address(message.channel, message.address)
         await _fall_back(message.id)
     return state
+
+
+async def forget_address(channel: Channel, address: str) -> None:
+    """An address the channel says is gone for good: no message goes there again. Push tokens
+    are the devices' (`Device`); any channel's may be a contact's identity."""
+    if not address:
+        return
+    await ChannelIdentity.filter(channel=channel, address=address).delete()
+    if channel is Channel.PUSH:
+        await forget_token(address)
+
+
+async def record_provider_status(
+    provider_message_id: str, status: str, *, error_code: str = "", error_message: str = ""
+) -> MessageState | None:
+    """A provider's delivery receipt (a Twilio status callback) for the message it knows by
+    `provider_message_id`, in the caller's transaction. `delivered` and `read` move a sent
+    message on; `failed` and `undelivered` fail it for good, like a permanent failure at
+    sending, and the same purpose goes to the contact's next channel. A receipt never moves a
+    message backwards: a repeated or late one changes nothing. Returns the new state, or None
+    when nothing changed (an unknown message, a status that moves nothing, a stale receipt)."""
+    target = receipt_state(status)
+    if target is None or not provider_message_id:
+        return None
+    row = await OutboundMessage.get_or_none(provider_message_id=provider_message_id)
+    if row is None or MessageState(row.state) not in RECEIPT_FROM[target]:
+        return None
+    values: dict[str, Any] = {"state": target}
+    if target is MessageState.FAILED:
+        detail = " ".join(
+            p for p in (f"error {error_code}" if error_code else "", error_message) if p
+        )
+        values["last_error"] = f"permanent: {status.strip().lower()} ({detail or 'no detail'})"
+        values["next_attempt_at"] = None
+    elif row.delivered_at is None:
+        values["delivered_at"] = now()
+    # Conditional on the state read: of two receipts racing, one moves the message.
+    moved = await OutboundMessage.filter(id=row.id, state=row.state).update(**values)
+    if moved != 1:
+        return None
+    if target is MessageState.FAILED:
+        await _fall_back(row.id)
+    return target
 
 
 def _error(result: DeliveryResult, kind: str) -> str:

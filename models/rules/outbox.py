@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from datetime import timedelta
 
-from models.entities.enums import Channel
+from models.entities.enums import Channel, MessageState
 
 # The order a contact without preferences is reached in. Push goes to the app's users, not to
 # clients, so it is tried only when a contact's preferences name it.
@@ -60,3 +60,25 @@ def retry_delay(
     if retry_after is not None and retry_after >= 0:
         return min(timedelta(seconds=retry_after), RETRY_AFTER_CAP)
     return backoff(attempt, rng)
+
+
+# A provider's delivery receipts (Twilio's MessageStatus) that move a sent message on; the others
+# (queued, accepted, sending, sent…) say nothing the outbox does not know.
+PROVIDER_STATES: dict[str, MessageState] = {
+    "delivered": MessageState.DELIVERED,
+    "read": MessageState.READ,
+    "failed": MessageState.FAILED,
+    "undelivered": MessageState.FAILED,
+}
+# The states a receipt may move a message from: only forwards, so a receipt repeated or late
+# (read before delivered) changes nothing.
+RECEIPT_FROM: dict[MessageState, tuple[MessageState, ...]] = {
+    MessageState.DELIVERED: (MessageState.SENT,),
+    MessageState.READ: (MessageState.SENT, MessageState.DELIVERED),
+    MessageState.FAILED: (MessageState.SENT,),
+}
+
+
+def receipt_state(status: str) -> MessageState | None:
+    """The state a provider's status moves a message to, or None when it moves nothing."""
+    return PROVIDER_STATES.get(status.strip().lower())

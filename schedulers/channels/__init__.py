@@ -24,4 +24,20 @@ def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
         telegram = TelegramChannel.from_settings(settings)
         if telegram is not None:
             channels[Channel.TELEGRAM] = telegram
+    if settings.twilio_configured:
+        # twilio, like aiogram, is imported only when it is configured.
+        from schedulers.channels.sms import SmsChannel
+        from schedulers.channels.whatsapp import WhatsAppChannel
+
+        whatsapp = WhatsAppChannel.from_settings(settings)
+        if whatsapp is not None:
+            channels[Channel.WHATSAPP] = whatsapp
+        sms = SmsChannel.from_settings(settings)
+        if sms is not None:
+            channels[Channel.SMS] = sms
+    if settings.fcm_credentials is not None:
+        # firebase-admin pulls in google-auth and httpx: only when push is configured.
+        from schedulers.channels.push import PushChannel
+
+        channels[Channel.PUSH] = PushChannel.from_settings(settings)
     return channels

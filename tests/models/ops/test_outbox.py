@@ -264,6 +264,27 @@ async def test_transient_failures_retry_with_backoff_then_die(org: Org, clock: F
 
 
 @pytest.mark.usefixtures("templates")
+async def test_a_deferred_send_waits_queued_and_never_dies(org: Org, clock: FrozenClock) -> None:
+    message = await _queued(org)
+    for _ in range(3):
+        [claimed] = await claim_due(1)
+        assert claimed.attempt == 1, "a deferral is not an attempt"
+        state = await record_delivery(
+            claimed, DeliveryResult.deferred("SMS sender +1 is at its 1/s", 40), max_attempts=1
+        )
+        assert state == MessageState.QUEUED
+        row = await OutboundMessage.get(id=message.id)
+        assert (row.attempts, row.last_error) == (0, "deferred: SMS sender +1 is at its 1/s")
+        assert row.next_attempt_at == clock.now() + timedelta(seconds=40)
+        assert await claim_due(1) == []
+        clock.advance(timedelta(seconds=40))
+    [claimed] = await claim_due(1)
+    assert await record_delivery(claimed, DeliveryResult.sent("SM1"), max_attempts=1) == (
+        MessageState.SENT
+    )
+
+
+@pytest.mark.usefixtures("templates")
 async def test_retry_after_from_the_channel_is_honoured(org: Org, clock: FrozenClock) -> None:
     message = await _queued(org)
     [claimed] = await claim_due(1)
