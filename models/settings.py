@@ -79,6 +79,10 @@ class Settings(BaseSettings):
         default=5.0, ge=0.5, le=3600, description="Seconds between the relay's runs"
     )
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature of rules' webhooks (webhooks need it)",
+    )
 
     @field_validator("timezone")
     @classmethod

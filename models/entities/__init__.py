@@ -10,6 +10,7 @@ from models.entities.auth import (
     Session,
     TelegramLinkToken,
 )
+from models.entities.automation import Rule, RuleRun, WebhookDelivery
 from models.entities.clients import (
     ChannelIdentity,
     Company,
@@ -23,6 +24,7 @@ from models.entities.clients import (
 from models.entities.enums import (
     Channel,
     ConsentPurpose,
+    DeliveryState,
     Direction,
     InteractionKind,
     LeadStatus,
@@ -30,6 +32,8 @@ from models.entities.enums import (
     OfficeKind,
     OrderStatus,
     Role,
+    RuleEntity,
+    RunOutcome,
     StageKind,
     TaskStatus,
 )
@@ -63,6 +67,7 @@ __all__ = [
     "ContactEmail",
     "ContactPhone",
     "Deal",
+    "DeliveryState",
     "Device",
     "Direction",
     "IdempotencyRecord",
@@ -84,6 +89,10 @@ __all__ = [
     "Plan",
     "RefreshToken",
     "Role",
+    "Rule",
+    "RuleEntity",
+    "RuleRun",
+    "RunOutcome",
     "SchedulerLease",
     "SearchEntry",
     "Segment",
@@ -98,4 +107,5 @@ __all__ = [
     "TelegramUpdate",
     "Template",
     "User",
+    "WebhookDelivery",
 ]
