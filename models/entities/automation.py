@@ -23,7 +23,8 @@ class Rule(Versioned):
 
     Trigger, conditions and actions are JSON in the canonical form models.rules.automation
     checks and writes (names of stages, sources and the like resolved to ids). `office` limits
-    the rule to records of that office and below (null: every office).
+    the rule to records of that office and below (null: every office). `checked_until` is how
+    far the clock has looked for due time and schedule occurrences.
     """
 
     id = fields.IntField(primary_key=True)
@@ -37,12 +38,13 @@ class Rule(Versioned):
     office: ForeignKeyNullableRelation[Office] = fields.ForeignKeyField(
         "voronka.Office", related_name="rules", null=True, on_delete=fields.RESTRICT
     )
+    checked_until = fields.DatetimeField(null=True)
 
     office_id: int | None
 
     class Meta:
         table = "automation_rule"
-        indexes = (("entity", "is_active"),)
+        indexes = (("entity", "is_active"), ("office_id",))
 
 
 class RuleRun(Model):
@@ -108,4 +110,4 @@ class WebhookDelivery(Model):
 
     class Meta:
         table = "webhook_delivery"
-        indexes = (("state", "next_attempt_at"),)
+        indexes = (("state", "next_attempt_at"), ("run_id",))

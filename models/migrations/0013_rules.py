@@ -29,8 +29,9 @@ class Migration(migrations.Migration):
                 ('actions', fields.JSONField(default=list, encoder=JSON_DUMPS, decoder=loads)),
                 ('is_active', fields.BooleanField(default=True)),
                 ('office', fields.ForeignKeyField('voronka.Office', source_field='office_id', null=True, db_constraint=True, to_field='id', related_name='rules', on_delete=OnDelete.RESTRICT)),
+                ('checked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'automation_rule', 'app': 'voronka', 'indexes': [Index(fields=['entity', 'is_active'])], 'pk_attr': 'id', 'table_description': 'An automation rule: when `trigger` happens to a record of `entity` and `conditions` hold,'},
+            options={'table': 'automation_rule', 'app': 'voronka', 'indexes': [Index(fields=['entity', 'is_active']), Index(fields=['office_id'])], 'pk_attr': 'id', 'table_description': 'An automation rule: when `trigger` happens to a record of `entity` and `conditions` hold,'},
             bases=['Versioned'],
         ),
         ops.CreateModel(
@@ -72,7 +73,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
                 ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'webhook_delivery', 'app': 'voronka', 'indexes': [Index(fields=['state', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'A signed POST a rule asked for, delivered by the clock outside any transaction.'},
+            options={'table': 'webhook_delivery', 'app': 'voronka', 'indexes': [Index(fields=['state', 'next_attempt_at']), Index(fields=['run_id'])], 'pk_attr': 'id', 'table_description': 'A signed POST a rule asked for, delivered by the clock outside any transaction.'},
             bases=['Model'],
         ),
     ]

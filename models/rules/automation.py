@@ -567,20 +567,25 @@ class _Checker:
         if short:
             key = short[0]
             self.keys(raw, {key}, path)
-            name = SHORTHANDS[key]
+            column = SHORTHANDS[key]
             if key == "stage" and self.entity is not RuleEntity.DEAL:
                 self.add(f"{path}.stage", "deals_only", STAGES_ONLY_DEALS)
                 return {}
-            if name not in self.fields:
+            if column not in self.fields:
                 self.add(f"{path}.{key}", "unknown_field", UNKNOWN_FIELD)
                 return {}
             given = raw[key]
-            if name == "office_ids":
-                return {"field": name, "op": "contains", "value": self.resolve(name, given, path)}
+            where = f"{path}.{key}"
+            if column == "office_ids":
+                return {
+                    "field": column,
+                    "op": "contains",
+                    "value": self.resolve(column, given, where),
+                }
             if isinstance(given, list):
-                ids = [self.resolve(name, v, f"{path}.{key}.{i}") for i, v in enumerate(given)]
-                return {"field": name, "op": "in", "value": ids}
-            return {"field": name, "op": "eq", "value": self.resolve(name, given, f"{path}.{key}")}
+                ids = [self.resolve(column, v, f"{where}.{i}") for i, v in enumerate(given)]
+                return {"field": column, "op": "in", "value": ids}
+            return {"field": column, "op": "eq", "value": self.resolve(column, given, where)}
         if "field" not in raw:
             self.add(path, "invalid_condition", BAD_CONDITION)
             return {}
