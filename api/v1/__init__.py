@@ -16,6 +16,7 @@ from api.v1 import (
     outbox,
     pipelines,
     reference,
+    rules,
     tasks,
     templates,
     users,
@@ -38,3 +39,4 @@ router.include_router(reference.router)
 router.include_router(leads.router)
 router.include_router(templates.router)
 router.include_router(outbox.router)
+router.include_router(rules.router)

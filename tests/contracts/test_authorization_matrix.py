@@ -28,12 +28,14 @@ from models.entities import (
     Office,
     OutboundMessage,
     Role,
+    RuleRun,
     Segment,
     Source,
     Stage,
     Template,
     User,
 )
+from models.entities import Rule as AutomationRule
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
@@ -45,6 +47,7 @@ from tests.factories import (
     make_deal,
     make_office,
     make_pipeline,
+    make_rule,
     make_task,
     make_user,
     stage_named,
@@ -113,6 +116,11 @@ RULES: dict[str, Rule] = {
     "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
     "getOutboundMessage": Rule(admin_only=True),
     "replayOutboundMessage": Rule(_none, admin_only=True),
+    "getRule": Rule(admin_only=True),
+    "updateRule": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "deleteRule": Rule(_none, admin_only=True),
+    "listRuleRuns": Rule(admin_only=True),
+    "dryRunRule": Rule(lambda i: {"record_id": i["deal_id"]}, admin_only=True),
 }
 
 
@@ -186,6 +194,7 @@ async def world(client: httpx.AsyncClient) -> World:
         dedup_key="matrix",
         state=MessageState.DEAD,
     )
+    rule = await make_rule(trigger={"on": "updated"})
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -207,6 +216,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "segment_id": (await Segment.create(name="Опт")).id,
         "template_id": template.id,
         "message_id": message.id,
+        "rule_id": rule.id,
     }
     return World(
         client,
@@ -235,7 +245,11 @@ async def _fingerprint() -> list[Any]:
     offices = await Office.all().order_by("id").values_list("name", flat=True)
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
+    rules = await AutomationRule.all().order_by("id").values_list("name", "version")
+    runs = await RuleRun.all().count()
     return [
+        rules,
+        runs,
         deal.version,
         deal.stage_id,
         owner and owner.full_name,
