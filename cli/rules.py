@@ -47,6 +47,12 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 _ALIASES = {"active": "is_active"}
+_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "conditions": {},
+    "is_active": True,
+    "office_id": None,
+}
 
 
 def _plain(value: Any) -> Any:
@@ -118,6 +124,8 @@ async def apply_rules(path: Path, *, dry_run: bool) -> Plan:
             for values in rules:
                 name = values["name"]
                 await _office(values)
+                # The file describes the whole rule: what it leaves out is reset, not kept.
+                values = {**_DEFAULTS, **values}
                 existing = await rule_named(system, name)
                 try:
                     if existing is None:

@@ -668,7 +668,11 @@ async def _dated(
         marks = ", ".join("?" for _ in days)
         rows = await fetch(f"{select} WHERE {column} IN ({marks})", sorted(days))
     else:
-        rows = await fetch(f"{select} WHERE r.{name} BETWEEN ? AND ?", [first, last])
+        # asyncpg takes dates for a date column; SQLite stores them as ISO text.
+        bounds: list[Any] = [first, last]
+        if dialect() == "sqlite":
+            bounds = [first.isoformat(), last.isoformat()]
+        rows = await fetch(f"{select} WHERE r.{name} BETWEEN ? AND ?", bounds)
     return [
         (int(row["id"]), _as_date(row["day"]), str(row["timezone"] or ""))
         for row in rows

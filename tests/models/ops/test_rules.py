@@ -30,6 +30,7 @@ from models.errors import Forbidden, ValidationFailed
 from models.ops.automation import dry_run, due_retries, retry_run
 from models.ops.deals import move_deal_to_stage, update_deal
 from models.ops.leads import create_lead
+from models.ops.orders import change_order_status, create_order
 from models.ops.rules import create_rule, update_rule
 from models.ops.templates import install_default_templates
 from models.settings import get_settings
@@ -355,3 +356,57 @@ async def test_updating_a_rule_checks_it_again(org: Org) -> None:
     changed = await update_rule(SYSTEM, rule.id, {"is_active": False}, version=1)
     assert (changed.is_active, changed.version) == (False, 2)
     assert await Lead.all().count() == 0
+
+
+async def test_round_robin_takes_the_managers_of_the_office_in_turn(org: Org) -> None:
+    await make_pipeline()
+    await make_rule(
+        entity="lead",
+        trigger={"on": "created"},
+        actions=[{"do": "assign_owner", "how": "round_robin"}],
+    )
+    owners = []
+    for _ in range(3):
+        lead = await create_lead(org.head, {"title": "Заявка"})
+        owners.append((await Lead.get(id=lead.id)).owner_id)
+    first, second = sorted([org.manager.user_id, org.colleague.user_id])  # type: ignore[type-var]
+    assert owners == [first, second, first]
+
+
+async def test_set_field_takes_a_moment_relative_to_now(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    await make_rule(
+        trigger={"on": "stage_entered", "stage": "Переговоры"},
+        actions=[{"do": "set_field", "field": "deadline", "value": "+3d"}],
+    )
+    deal = await make_deal(org.manager)
+    await move_deal_to_stage(
+        org.manager, deal.id, (await stage_named(sales, "Переговоры")).id, version=None
+    )
+    assert (await Deal.get(id=deal.id)).deadline == T0 + timedelta(days=3)
+
+
+async def test_a_message_for_a_deal_without_a_client_is_a_skipped_run(
+    org: Org, sales: Pipeline, templates: int
+) -> None:
+    await make_rule(actions=[{"do": "send_template", "purpose": "proposal_sent"}])
+    await make_deal(org.manager)
+    run = await RuleRun.get()
+    assert run.outcome == RunOutcome.SKIPPED
+    assert run.results[0]["detail"] == "the record has no client"
+
+
+async def test_a_field_change_to_a_value_fires(org: Org, templates: int) -> None:
+    await make_pipeline()
+    await make_rule(
+        entity="order",
+        trigger={"on": "field_changed", "field": "status", "to": "shipped"},
+        actions=[{"do": "create_task", "title": "Позвонить после отгрузки"}],
+    )
+    order = await create_order(org.manager, {"number": "З-7", "amount": "10"})
+    await change_order_status(org.manager, order.id, "confirmed", version=None)
+    assert await Task.all().count() == 0
+    await change_order_status(org.manager, order.id, "shipped", version=None)
+    [task] = await Task.all()
+    assert task.assignee_id == org.manager.user_id
