@@ -181,15 +181,14 @@ async def on_event(event: Event) -> None:
     record = await load_record(entity, event.record_id)
     if record is None:
         return
-    values = await snapshot(entity, record)
     changes = _changes(entity, record, event.changes)
+    fired = [r for r in rules if trigger_fires(entity, r.trigger, event.kind, changes)]
+    if not fired:
+        return
+    values = await snapshot(entity, record)
     at = now()
-    for rule in rules:
-        if (
-            trigger_fires(entity, rule.trigger, event.kind, changes)
-            and _covers(rule, values)
-            and conditions_hold(entity, rule.conditions, values, at)
-        ):
+    for rule in fired:
+        if _covers(rule, values) and conditions_hold(entity, rule.conditions, values, at):
             await start_run(rule, record.id, str(rule.trigger["on"]))
 
 
