@@ -28,6 +28,7 @@ from models.entities import (
     Task,
     WebhookDelivery,
 )
+from models.ops.automation import clock_batches, fire_occurrence
 from models.ops.consents import give_consent
 from models.ops.deals import move_deal_to_stage
 from models.ops.templates import install_default_templates
@@ -297,3 +298,25 @@ async def test_unsigned_webhooks_stay_queued(org: Org, sales: Pipeline) -> None:
     )
     assert await Webhooks(None).deliver() == 0
     assert (await WebhookDelivery.get()).state == DeliveryState.QUEUED
+
+
+async def test_an_occurrence_taken_twice_fires_once(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    # Two schedulers that both saw the occurrence (a lease handed over mid-tick): the run's
+    # unique dedup key lets only the first one fire it.
+    await make_rule(
+        trigger={"on": "time", "field": "deadline", "before": "1d"},
+        actions=[{"do": "create_task", "title": "Завтра дедлайн"}],
+    )
+    await make_deal(org.manager, deadline=T0 + timedelta(days=1, hours=1))
+    clock.advance(timedelta(hours=2))
+    [batch] = await clock_batches()
+    [occurrence] = batch.occurrences
+    async with in_transaction():
+        first = await fire_occurrence(occurrence)
+    async with in_transaction():
+        second = await fire_occurrence(occurrence)
+    assert first is not None
+    assert second is None
+    assert await Task.filter(title="Завтра дедлайн").count() == 1
