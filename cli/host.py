@@ -24,6 +24,7 @@ from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
 from schedulers.outbox import Relay, add_outbox_relay
+from schedulers.rules import Webhooks, add_rule_jobs
 
 log = logging.getLogger("voronka")
 
@@ -139,6 +140,8 @@ def build_clock(settings: Settings) -> Clock:
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)
     add_campaign_feeder(scheduler)
+    secret = settings.webhook_secret
+    add_rule_jobs(scheduler, Webhooks(secret.get_secret_value().encode() if secret else None))
     if Channel.EMAIL not in channels:
         log.info("Email is off: VORONKA_SMTP_HOST is not set")
     log.info("Outbox channels: %s", ", ".join(sorted(channels)) or "none")

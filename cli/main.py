@@ -142,6 +142,54 @@ def templates_install_defaults() -> None:
     print(f"Шаблонов сообщений добавлено / Message templates added: {_run(install())}")
 
 
+rules_app = typer.Typer(
+    help="Automation rules: apply a YAML file, list them.", no_args_is_help=True
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("apply")
+def rules_apply(
+    path: Annotated[str, typer.Argument(help="The YAML file (docs/examples/rules.yaml)")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan, change nothing")
+    ] = False,
+) -> None:
+    """Create or update the file's rules by name (rules not in the file stay as they are)."""
+    from pathlib import Path
+
+    from cli.database import database
+    from cli.rules import RulesFileError, apply_rules
+
+    async def apply() -> list[str]:
+        async with database(_settings().database):
+            return (await apply_rules(Path(path), dry_run=dry_run)).lines
+
+    try:
+        lines = _run(apply())
+    except RulesFileError as error:
+        for line in error.lines:
+            print(f"voronka: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print("\n".join(lines) if lines else "Правил нет / No rules")
+    if dry_run:
+        print("Ничего не изменено (--dry-run) / Nothing changed (--dry-run)")
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """List the rules: id, on/off, entity, trigger, runs ok/failed/dead, name."""
+    from cli.database import database
+    from cli.rules import rule_lines
+
+    async def read() -> list[str]:
+        async with database(_settings().database):
+            return await rule_lines()
+
+    lines = _run(read())
+    print("\n".join(lines) if lines else "Правил нет / No rules")
+
+
 @app.command()
 def createuser(
     email: Annotated[str, typer.Option(help="Login (email)")],

@@ -25,6 +25,7 @@ ENTITY_MODULES = [
     "models.entities.messaging",
     "models.entities.scheduling",
     "models.entities.campaigns",
+    "models.entities.automation",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

@@ -123,6 +123,10 @@ class Settings(BaseSettings):
         default=None, description="OAuth token endpoint, instead of the credentials' token_uri"
     )
     fcm_timeout: float = Field(default=15.0, gt=0, le=300)
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Key of the HMAC-SHA256 signature of rules' webhooks (webhooks need it)",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -19,6 +19,7 @@ from models.entities import (
     Order,
     Pipeline,
     Role,
+    Rule,
     Source,
     Stage,
     StageKind,
@@ -31,6 +32,7 @@ from models.ops.deals import create_deal
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
 from models.ops.org import create_office, create_user
+from models.ops.rules import create_rule
 from models.ops.tasks import create_task
 
 _seq = itertools.count(1)
@@ -180,3 +182,22 @@ async def make_org() -> Org:
 
 # A Monday morning in Moscow: the fixed "now" of tests that travel in time.
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
+
+
+SALES_STAGES: tuple[tuple[str, StageKind, list[str]], ...] = (
+    ("Новая", StageKind.OPEN, []),
+    ("В работе", StageKind.OPEN, []),
+    ("Переговоры", StageKind.OPEN, []),
+    ("КП отправлено", StageKind.OPEN, ["amount", "contact_id"]),
+    ("Успешно", StageKind.WON, []),
+    ("Проиграна", StageKind.LOST, []),
+)
+
+
+async def make_rule(**values: Any) -> Rule:
+    """An automation rule saved as an admin saves it (checked); override what matters."""
+    values.setdefault("name", unique("Правило "))
+    values.setdefault("entity", "deal")
+    values.setdefault("trigger", {"on": "created"})
+    values.setdefault("actions", [{"do": "create_task", "title": "Позвонить", "for": "owner"}])
+    return await create_rule(SYSTEM, values)

@@ -17,6 +17,7 @@ from api.v1 import (
     outbox,
     pipelines,
     reference,
+    rules,
     tasks,
     templates,
     users,
@@ -40,3 +41,4 @@ router.include_router(leads.router)
 router.include_router(templates.router)
 router.include_router(outbox.router)
 router.include_router(campaigns.router)
+router.include_router(rules.router)

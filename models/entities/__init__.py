@@ -10,6 +10,7 @@ from models.entities.auth import (
     Session,
     TelegramLinkToken,
 )
+from models.entities.automation import Rule, RuleRun, WebhookDelivery
 from models.entities.campaigns import Campaign, CampaignRecipient
 from models.entities.clients import (
     ChannelIdentity,
@@ -25,6 +26,7 @@ from models.entities.enums import (
     CampaignState,
     Channel,
     ConsentPurpose,
+    DeliveryState,
     Direction,
     InteractionKind,
     LeadStatus,
@@ -33,6 +35,8 @@ from models.entities.enums import (
     OrderStatus,
     RecipientState,
     Role,
+    RuleEntity,
+    RunOutcome,
     StageKind,
     TaskStatus,
 )
@@ -69,6 +73,7 @@ __all__ = [
     "ContactEmail",
     "ContactPhone",
     "Deal",
+    "DeliveryState",
     "Device",
     "Direction",
     "IdempotencyRecord",
@@ -91,6 +96,10 @@ __all__ = [
     "RecipientState",
     "RefreshToken",
     "Role",
+    "Rule",
+    "RuleEntity",
+    "RuleRun",
+    "RunOutcome",
     "SchedulerLease",
     "SearchEntry",
     "Segment",
@@ -105,4 +114,5 @@ __all__ = [
     "TelegramUpdate",
     "Template",
     "User",
+    "WebhookDelivery",
 ]

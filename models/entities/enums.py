@@ -102,3 +102,33 @@ class RecipientState(StrEnum):
     PENDING = "pending"
     QUEUED = "queued"
     CANCELLED = "cancelled"
+
+
+class RuleEntity(StrEnum):
+    """The kinds of record an automation rule watches."""
+
+    DEAL = "deal"
+    LEAD = "lead"
+    CONTACT = "contact"
+    TASK = "task"
+    ORDER = "order"
+
+
+class RunOutcome(StrEnum):
+    """What a rule run came to: ok, failed (a retry planned while `next_attempt_at` is set),
+    skipped (nothing to do, or stopped by the loop guard), dead (attempts exhausted)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DEAD = "dead"
+
+
+class DeliveryState(StrEnum):
+    """A webhook call: queued → sending → sent, or failed (retry planned) → … → dead."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEAD = "dead"

@@ -11,6 +11,7 @@ from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Channel, Company, Contact, ContactEmail, ContactPhone
 from models.errors import FieldErrors, NotFound
+from models.events import emit
 from models.ops import fields as f
 from models.ops.duplicates import ensure_unique_contact
 from models.ops.search_index import index_contact
@@ -141,6 +142,7 @@ async def create_contact(
     await _write_emails(contact.id, emails)
     await audit_created(actor, ENTITY, contact.id, {**columns, "phones": phones, "emails": emails})
     await index_contact(contact)
+    await emit(ENTITY, contact.id, "created", {k: (None, v) for k, v in columns.items()})
     return contact
 
 
@@ -177,6 +179,7 @@ async def update_contact(
         changes["emails"] = (old_emails, cleaned.emails)
     await audit_changes(actor, ENTITY, contact_id, changes)
     await index_contact(contact)
+    await emit(ENTITY, contact_id, "updated", changes)
     return contact
 
 

@@ -10,6 +10,7 @@ from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Company, Contact, Deal, Pipeline, Stage, StageKind, StageTransition
 from models.errors import FieldError, FieldErrors, NotFound, PreconditionFailed, ValidationFailed
+from models.events import emit
 from models.ops import fields as f
 from models.ops.search_index import index_deal
 from models.ops.versioning import update_versioned
@@ -155,10 +156,10 @@ async def create_deal(actor: Actor, values: Mapping[str, Any]) -> Deal:
     await StageTransition.create(
         deal_id=deal.id, stage_id=stage.id, entered_at=at, by_id=actor.user_id
     )
-    await audit_created(
-        actor, ENTITY, deal.id, {**columns, "pipeline_id": pipeline.id, "stage_id": stage.id}
-    )
+    created = {**columns, "pipeline_id": pipeline.id, "stage_id": stage.id}
+    await audit_created(actor, ENTITY, deal.id, created)
     await index_deal(deal)
+    await emit(ENTITY, deal.id, "created", {k: (None, v) for k, v in created.items()})
     return deal
 
 
@@ -174,6 +175,7 @@ async def update_deal(
     await update_versioned(deal, version, **columns)
     await audit_changes(actor, ENTITY, deal_id, changes)
     await index_deal(deal)
+    await emit(ENTITY, deal_id, "updated", changes)
     return deal
 
 
@@ -267,6 +269,7 @@ async def move_deal_to_stage(
             by_id=actor.user_id,
         )
     await audit_changes(actor, ENTITY, deal.id, changes, action="move")
+    await emit(ENTITY, deal.id, "updated", changes)
     return deal
 
 

@@ -10,6 +10,7 @@ from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Company, Contact, Lead, LeadStatus
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from models.events import emit
 from models.ops import fields as f
 from models.ops.companies import create_company
 from models.ops.contacts import create_contact
@@ -75,6 +76,7 @@ async def create_lead(actor: Actor, values: Mapping[str, Any]) -> Lead:
     lead = await Lead.create(**columns)
     await audit_created(actor, ENTITY, lead.id, columns)
     await index_lead(lead)
+    await emit(ENTITY, lead.id, "created", {k: (None, v) for k, v in columns.items()})
     return lead
 
 
@@ -96,13 +98,16 @@ async def update_lead(
     await update_versioned(lead, version, **columns)
     await audit_changes(actor, ENTITY, lead_id, changes)
     await index_lead(lead)
+    await emit(ENTITY, lead_id, "updated", changes)
     return lead
 
 
 async def reject_lead(actor: Actor, lead_id: int, *, version: int | None) -> Lead:
     lead = await _open_lead(actor, lead_id)
+    changes = {"status": (lead.status, LeadStatus.REJECTED)}
     await update_versioned(lead, version, status=LeadStatus.REJECTED)
-    await audit_changes(actor, ENTITY, lead_id, {"status": (lead.status, LeadStatus.REJECTED)})
+    await audit_changes(actor, ENTITY, lead_id, changes)
+    await emit(ENTITY, lead_id, "updated", changes)
     return lead
 
 
@@ -193,4 +198,5 @@ async def convert_lead(
     changes = {name: (getattr(lead, name), value) for name, value in columns.items()}
     await update_versioned(lead, version, **columns)
     await audit_changes(actor, ENTITY, lead_id, changes, action="convert")
+    await emit(ENTITY, lead_id, "updated", changes)
     return lead

@@ -13,6 +13,7 @@ from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Company, Contact, Deal, Order, OrderStatus, OrderStatusChange
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from models.events import emit
 from models.ops import fields as f
 from models.ops.notifications import notify_order_status
 from models.ops.versioning import update_versioned
@@ -71,9 +72,9 @@ async def create_order(actor: Actor, values: Mapping[str, Any]) -> Order:
     await OrderStatusChange.create(
         order_id=order.id, status=order.status, changed_at=now(), by_id=actor.user_id
     )
-    await audit_created(
-        actor, ENTITY, order.id, {"number": number, "amount_minor": amount_minor, **links}
-    )
+    created = {"number": number, "amount_minor": amount_minor, **links}
+    await audit_created(actor, ENTITY, order.id, created)
+    await emit(ENTITY, order.id, "created", {k: (None, v) for k, v in created.items()})
     return order
 
 
@@ -112,4 +113,5 @@ async def change_order_status(
     )
     await audit_changes(actor, ENTITY, order.id, {"status": (current, target)}, action="status")
     await notify_order_status(order, change)
+    await emit(ENTITY, order.id, "updated", {"status": (current, target)})
     return order

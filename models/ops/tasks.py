@@ -14,6 +14,7 @@ from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Company, Contact, Deal, Lead, Task, TaskStatus
 from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from models.events import emit
 from models.ops import fields as f
 from models.ops.versioning import update_versioned
 from models.rules.snooze import an_hour_later, tomorrow
@@ -76,6 +77,7 @@ async def create_task(actor: Actor, values: Mapping[str, Any]) -> Task:
     errors.raise_if_any()
     task = await Task.create(**columns, author_id=actor.user_id)
     await audit_created(actor, ENTITY, task.id, columns)
+    await emit(ENTITY, task.id, "created", {k: (None, v) for k, v in columns.items()})
     return task
 
 
@@ -102,13 +104,15 @@ async def update_task(
     changes = {name: (getattr(task, name), value) for name, value in columns.items()}
     await update_versioned(task, version, **columns)
     await audit_changes(actor, ENTITY, task_id, changes)
+    await emit(ENTITY, task_id, "updated", changes)
     return task
 
 
 async def _set_status(actor: Actor, task: Task, status: TaskStatus, version: int | None) -> Task:
-    old = task.status
+    changes = {"status": (task.status, status)}
     await update_versioned(task, version, status=status, completed_at=now())
-    await audit_changes(actor, ENTITY, task.id, {"status": (old, status)})
+    await audit_changes(actor, ENTITY, task.id, changes)
+    await emit(ENTITY, task.id, "updated", changes)
     return task
 
 
@@ -148,6 +152,7 @@ async def _snooze(actor: Actor, task: Task, until: datetime, version: int | None
     changes = {"due_at": (task.due_at, until), "remind_at": (task.remind_at, until)}
     await update_versioned(task, version, due_at=until, remind_at=until)
     await audit_changes(actor, ENTITY, task_id, changes, action="snooze")
+    await emit(ENTITY, task_id, "updated", changes)
     return task
 
 

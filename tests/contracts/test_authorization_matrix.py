@@ -29,12 +29,14 @@ from models.entities import (
     Office,
     OutboundMessage,
     Role,
+    RuleRun,
     Segment,
     Source,
     Stage,
     Template,
     User,
 )
+from models.entities import Rule as AutomationRule
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
@@ -46,6 +48,7 @@ from tests.factories import (
     make_deal,
     make_office,
     make_pipeline,
+    make_rule,
     make_task,
     make_user,
     stage_named,
@@ -122,6 +125,11 @@ RULES: dict[str, Rule] = {
     "resumeCampaign": Rule(_none, admin_only=True),
     "cancelCampaign": Rule(_none, admin_only=True),
     "listCampaignRecipients": Rule(admin_only=True),
+    "getRule": Rule(admin_only=True),
+    "updateRule": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "deleteRule": Rule(_none, admin_only=True),
+    "listRuleRuns": Rule(admin_only=True),
+    "dryRunRule": Rule(lambda i: {"record_id": i["deal_id"]}, admin_only=True),
 }
 
 
@@ -198,6 +206,7 @@ async def world(client: httpx.AsyncClient) -> World:
     campaign = await Campaign.create(
         name="Весна", purpose="thanks_after_call", office_id=sales.id, created_by_id=owner.id
     )
+    rule = await make_rule(trigger={"on": "updated"})
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -220,6 +229,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "template_id": template.id,
         "message_id": message.id,
         "campaign_id": campaign.id,
+        "rule_id": rule.id,
     }
     return World(
         client,
@@ -249,7 +259,11 @@ async def _fingerprint() -> list[Any]:
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
     campaigns = await Campaign.all().order_by("id").values_list("name", "state", "version")
+    rules = await AutomationRule.all().order_by("id").values_list("name", "version")
+    runs = await RuleRun.all().count()
     return [
+        rules,
+        runs,
         deal.version,
         deal.stage_id,
         owner and owner.full_name,
