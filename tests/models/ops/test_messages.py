@@ -100,7 +100,9 @@ async def test_sending_queues_the_message_and_logs_the_text_as_an_interaction(or
     assert interaction.outbound_message_id == message.id
     assert interaction.outcome.startswith("Спасибо за разговор\n\nЗдравствуйте, Анна!")
     assert "<p>" not in interaction.outcome
-    assert await AuditEntry.filter(entity="contact", entity_id=contact.id, action="message").exists()
+    assert await AuditEntry.filter(
+        entity="contact", entity_id=contact.id, action="message"
+    ).exists()
 
 
 @pytest.mark.usefixtures("every_channel", "templates")
@@ -184,7 +186,10 @@ async def test_bad_requests_name_their_fields(org: Org) -> None:
             MessageRequest(purpose="thanks_after_call", deal_id=their_deal.id),
             {"deal_id": "not_this_client"},
         ),
-        (MessageRequest(purpose="thanks_after_call", order_id=hidden.id), {"order_id": "not_found"}),
+        (
+            MessageRequest(purpose="thanks_after_call", order_id=hidden.id),
+            {"order_id": "not_found"},
+        ),
     ]
     for request, expected in cases:
         with pytest.raises(ValidationFailed) as caught:
