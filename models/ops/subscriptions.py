@@ -76,8 +76,6 @@ async def issue_telegram_subscription(
 ) -> TelegramLink:
     """A deep link that subscribes the contact (or the order's contact) in Telegram: 192 random
     bits, valid `SUBSCRIPTION_TTL`, bound to the first chat that opens it."""
-    if not bot_username:
-        raise TelegramNotConfigured()
     order = None
     if order_id is not None:
         order = await get_visible(Order, actor, order_id)
@@ -90,6 +88,8 @@ async def issue_telegram_subscription(
         if order is None
         else await Contact.get(id=contact_id)
     )
+    if not bot_username:
+        raise TelegramNotConfigured()
     token = SUBSCRIPTION_PREFIX + secrets.token_urlsafe(24)
     expires_at = now() + SUBSCRIPTION_TTL
     record = await TelegramSubscriptionToken.create(

@@ -12,17 +12,22 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
+from api.app import create_app
 from api.contract import CONTRACT
 from models.clock import now
 from models.entities import (
     Channel,
+    Consent,
     Deal,
+    Interaction,
     LossReason,
     MessageState,
     Office,
@@ -31,12 +36,15 @@ from models.entities import (
     Segment,
     Source,
     Stage,
+    TelegramSubscriptionToken,
     Template,
     User,
 )
+from models.ops.consents import give_consent
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
+from models.settings import Settings
 from tests.api.v1.conftest import PASSWORD, headers_for
 from tests.factories import (
     actor_for,
@@ -112,6 +120,15 @@ RULES: dict[str, Rule] = {
     "deleteTemplate": Rule(_none, admin_only=True),
     "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
     "getOutboundMessage": Rule(admin_only=True),
+    "listContactConsents": Rule(),
+    "giveContactConsent": Rule(lambda i: {"purpose": "service", "text_version": "v1"}),
+    "withdrawContactConsents": Rule(lambda i: {"purpose": "marketing"}),
+    "withdrawContactConsent": Rule(_none),
+    "getContactChannels": Rule(),
+    "previewContactMessage": Rule(lambda i: {"purpose": "thanks_after_call"}),
+    "sendContactMessage": Rule(lambda i: {"purpose": "thanks_after_call"}),
+    "createContactTelegramSubscription": Rule(_none),
+    "createOrderTelegramSubscription": Rule(_none),
     "replayOutboundMessage": Rule(_none, admin_only=True),
 }
 
@@ -140,6 +157,13 @@ class World:
     owner: dict[str, str]
     colleague: dict[str, str]
     outsider: dict[str, str]
+
+
+@pytest_asyncio.fixture
+async def app(db: str, data_dir: Path) -> FastAPI:
+    """The API with a Telegram bot name, so that subscription links can be issued."""
+    settings = Settings(database_url=db, data_dir=data_dir, telegram_bot_username="voronka_bot")
+    return create_app(settings, manage_database=False)
 
 
 @pytest_asyncio.fixture
@@ -186,6 +210,7 @@ async def world(client: httpx.AsyncClient) -> World:
         dedup_key="matrix",
         state=MessageState.DEAD,
     )
+    consent = await give_consent(actor, contact.id, "marketing", text_version="m1")
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -207,6 +232,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "segment_id": (await Segment.create(name="Опт")).id,
         "template_id": template.id,
         "message_id": message.id,
+        "consent_id": consent.id,
     }
     return World(
         client,
@@ -235,6 +261,8 @@ async def _fingerprint() -> list[Any]:
     offices = await Office.all().order_by("id").values_list("name", flat=True)
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
+    consents = await Consent.all().order_by("id").values_list("withdrawn_at", flat=True)
+    written = [await Interaction.all().count(), await TelegramSubscriptionToken.all().count()]
     return [
         deal.version,
         deal.stage_id,
@@ -243,6 +271,8 @@ async def _fingerprint() -> list[Any]:
         offices,
         templates,
         messages,
+        consents,
+        written,
     ]
 
 
