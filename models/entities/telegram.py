@@ -38,9 +38,9 @@ class TelegramUpdate(Model):
 class TelegramSubscriptionToken(Model):
     """A deep link token that subscribes a client to notifications in Telegram.
 
-    Issued for a contact, or for an order (and so its contact). Only its SHA-256 is kept. It is bound to the first Telegram chat that opens it
+    Issued for a contact, or for an order (and so its contact: the greeting names the order).
+    Only its SHA-256 is kept. It is bound to the first Telegram chat that opens it
     (`consumed_chat_id`): that chat opening it again is greeted again, any other chat is refused.
-    `order` says the link was handed out for one order (the greeting names it).
     """
 
     id = fields.IntField(primary_key=True)
