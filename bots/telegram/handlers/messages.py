@@ -48,6 +48,11 @@ LABEL_LIMIT = 60
 PREVIEW_LIMIT = 3000  # a Telegram message holds 4096 characters: room for the header
 
 
+def _excerpt(text: str) -> str:
+    """The message as the client reads it, line breaks kept, cut to fit one Telegram message."""
+    return text if len(text) <= PREVIEW_LIMIT else text[: PREVIEW_LIMIT - 1].rstrip() + "…"
+
+
 class NoContact(DomainError):
     code = "no_contact"
     message = c.NO_CONTACT
@@ -153,7 +158,7 @@ async def pick(
         reply_markup=markup,
         channel=c.CHANNELS[Channel(plan.channel)].get(language),
         address=plan.address,
-        text=formats.shorten(plain_text(plan.rendered, plan.channel), PREVIEW_LIMIT),
+        text=_excerpt(plain_text(plan.rendered, plan.channel)),
         **values,
     )
 
