@@ -70,6 +70,16 @@ CANNOT_SEND = Text(
     "✉️ <b>{purpose}</b> to {name}\n\nThis cannot be sent: the client has no usable channel "
     "({reason}).",
 )
+# Why a channel could not be used, as the outbox's plan says (`Plan.problems`)
+PROBLEMS = {
+    "not_configured": Text("{channel}: не подключён", "{channel}: not set up"),
+    "no_template": Text("{channel}: нет шаблона", "{channel}: no template"),
+    "no_address": Text("{channel}: нет адреса", "{channel}: no address"),
+    "no_marketing_consent": Text(
+        "{channel}: нет согласия на рекламу", "{channel}: no marketing consent"
+    ),
+    "render_failed": Text("{channel}: шаблон с ошибкой", "{channel}: the template is broken"),
+}
 SEND_BUTTON = Text("📤 Отправить", "📤 Send")
 CANCEL_BUTTON = Text("Отмена", "Cancel")
 SENT = Text(

@@ -264,6 +264,7 @@ class Sent:
     message: OutboundMessage
     interaction: Interaction | None
     repeated: bool = False  # the dedup key had been used: nothing new was written
+    problems: tuple[tuple[Channel, str], ...] = ()  # a failed message: why, per channel
 
 
 async def send_message(
@@ -299,7 +300,7 @@ async def send_message(
         f"{composed.purpose} via {message.channel} #{message.id}: {message.state}",
     )
     if message.state != MessageState.QUEUED or plan.rendered is None:
-        return Sent(message, None)
+        return Sent(message, None, problems=plan.problems)
     interaction = await log_interaction(
         actor,
         {

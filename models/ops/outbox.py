@@ -187,6 +187,9 @@ class Plan:
     address: str = ""
     rendered: Rendered | None = None
     reason: str = ""
+    # Why each channel was passed over, as (channel, code): not_configured, no_template,
+    # no_address, no_marketing_consent, render_failed. For people, where `reason` is for logs.
+    problems: tuple[tuple[Channel, str], ...] = ()
 
     @property
     def usable(self) -> bool:
@@ -214,17 +217,22 @@ async def plan_message(
     addresses = await contact_addresses(contact.id)
     contexts = _Contexts(contact, refs)
     reasons: list[str] = []
+    problems: list[tuple[Channel, str]] = []
     consented = False
     for channel in candidates:
         template = by_channel.get(channel)
         if channel not in enabled:
             reasons.append(f"{channel}: not configured")
+            problems.append((channel, "not_configured"))
         elif template is None:
             reasons.append(f"{channel}: no template")
+            problems.append((channel, "no_template"))
         elif channel not in addresses:
             reasons.append(f"{channel}: no address")
+            problems.append((channel, "no_address"))
         elif marketing and not await has_consent(contact.id, ConsentPurpose.MARKETING, channel):
             reasons.append(f"{channel}: no marketing consent")
+            problems.append((channel, "no_marketing_consent"))
         else:
             consented = True
             try:
@@ -232,6 +240,7 @@ async def plan_message(
                 rendered = render_template(template, context)
             except RenderFailed as error:
                 reasons.append(f"{channel}: template {template.id} failed to render: {error}")
+                problems.append((channel, "render_failed"))
                 continue
             return Plan(
                 MessageState.QUEUED,
@@ -246,7 +255,7 @@ async def plan_message(
         state, why = MessageState.CANCELLED, "no marketing consent: " + "; ".join(reasons)
     else:
         state, why = MessageState.FAILED, "no usable channel: " + "; ".join(reasons)
-    return Plan(state, ranked[0], consent_purpose, language, reason=why)
+    return Plan(state, ranked[0], consent_purpose, language, reason=why, problems=tuple(problems))
 
 
 async def enqueue_for_contact(

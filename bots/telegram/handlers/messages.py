@@ -12,6 +12,7 @@ A deal's message goes to the deal's contact, with the deal's variables.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -51,6 +52,16 @@ PREVIEW_LIMIT = 3000  # a Telegram message holds 4096 characters: room for the h
 def _excerpt(text: str) -> str:
     """The message as the client reads it, line breaks kept, cut to fit one Telegram message."""
     return text if len(text) <= PREVIEW_LIMIT else text[: PREVIEW_LIMIT - 1].rstrip() + "…"
+
+
+def _problems(problems: Sequence[tuple[Channel, str]], language: str) -> str:
+    return "; ".join(
+        render(
+            c.PROBLEMS[code], language, {"channel": c.CHANNELS[channel].get(language)}, markup=False
+        )
+        for channel, code in problems
+        if code in c.PROBLEMS
+    )
 
 
 class NoContact(DomainError):
@@ -139,8 +150,9 @@ async def pick(
     }
     if not plan.usable or plan.rendered is None:
         markup = InlineKeyboardMarkup(inline_keyboard=[_back(kind, object_id, language)])
+        reason = _problems(plan.problems, language) or plan.reason
         replies.show(
-            pressed_message(query), c.CANNOT_SEND, reply_markup=markup, reason=plan.reason, **values
+            pressed_message(query), c.CANNOT_SEND, reply_markup=markup, reason=reason, **values
         )
         return
     send = MessageSend(kind=kind, id=object_id, template=callback_data.template)
@@ -188,7 +200,8 @@ async def send(
         ]
     )
     if message.state != MessageState.QUEUED:
-        replies.show(message_id, c.NOT_SENT, reply_markup=back, reason=message.last_error)
+        reason = _problems(sent.problems, language) or message.last_error
+        replies.show(message_id, c.NOT_SENT, reply_markup=back, reason=reason)
         return
     replies.notify(c.SENT_TOAST)
     replies.show(

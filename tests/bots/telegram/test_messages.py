@@ -147,10 +147,9 @@ async def test_no_usable_channel_is_said_before_sending(telegram: BotHarness, or
         message_id=7,
     )
     preview = last_edit(telegram)
-    assert (
-        preview.params["text"]
-        .splitlines()[2]
-        .startswith("Отправить не получится: у клиента нет доступного канала (no usable channel: ")
+    assert preview.params["text"].splitlines()[2] == (
+        "Отправить не получится: у клиента нет доступного канала (Telegram: нет адреса; "
+        "WhatsApp: нет адреса; SMS: нет адреса; почта: нет адреса)."
     )
     assert labels(preview) == [["Отмена"]]
     assert await OutboundMessage.all().count() == 0
