@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, status
 from pydantic import Field
@@ -75,6 +75,17 @@ class MessageIn(Input):
         )
 
 
+class ChannelProblemOut(Output):
+    channel: Channel
+    code: Literal[
+        "not_configured", "no_template", "no_address", "no_marketing_consent", "render_failed"
+    ] = Field(description="Why this channel could not be used")
+
+
+def _problems(problems: tuple[tuple[Channel, str], ...]) -> list[ChannelProblemOut]:
+    return [ChannelProblemOut.model_validate({"channel": c, "code": code}) for c, code in problems]
+
+
 class MessagePreviewOut(Output):
     sendable: bool = Field(description="False: no usable channel, see `error`")
     channel: Channel
@@ -86,6 +97,9 @@ class MessagePreviewOut(Output):
     body: str = Field(description="As the channel takes it: Telegram or email HTML, plain text")
     text_body: str = Field(description="Email only: the plain-text part")
     error: str = Field(description="Why it cannot be sent; empty when it can")
+    problems: list[ChannelProblemOut] = Field(
+        description="When it cannot be sent: why, per channel tried (to say in the UI language)"
+    )
 
 
 class MessageSentOut(Output):
@@ -99,6 +113,7 @@ class MessageSentOut(Output):
     body: str
     text_body: str
     error: str = Field(description="Why it failed; empty when queued")
+    problems: list[ChannelProblemOut] = Field(description="When it failed: why, per channel tried")
     interaction_id: Id | None = Field(
         description="The outbound interaction logged; null when nothing could be sent"
     )
@@ -144,6 +159,7 @@ async def preview(
         body=rendered.body if rendered else "",
         text_body=rendered.text_body if rendered else "",
         error=plan.reason,
+        problems=_problems(plan.problems),
     )
 
 
@@ -175,6 +191,7 @@ async def send(
         body=message.body,
         text_body=message.text_body,
         error=message.last_error,
+        problems=_problems(sent.problems),
         interaction_id=sent.interaction.id if sent.interaction else None,
         repeated=sent.repeated,
     )

@@ -102,6 +102,8 @@ async def test_no_usable_channel_answers_the_failed_message_with_its_reason(staf
     result = sent.json()
     assert (result["state"], result["interaction_id"]) == ("failed", None)
     assert result["error"] == preview.json()["error"]
+    assert result["problems"] == preview.json()["problems"]
+    assert result["problems"][0] == {"channel": "telegram", "code": "no_address"}
     assert await OutboundMessage.filter(state="failed").count() == 1
 
 
