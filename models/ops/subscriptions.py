@@ -24,6 +24,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from tortoise.expressions import F
+
 from models.actor import Actor
 from models.audit import audit_changes, audit_event
 from models.clock import now
@@ -159,8 +161,10 @@ async def _subscribe(contact: Contact, chat_id: int, token_id: int) -> None:
     if preferred and preferred[0] != Channel.TELEGRAM.value:
         # The client asked for Telegram: it goes first. An empty list already starts with it.
         ordered = [Channel.TELEGRAM.value, *(c for c in preferred if c != Channel.TELEGRAM.value)]
+        # No If-Match here: the client is not editing the contact. The version still moves, so
+        # an editor holding the old one gets 412 instead of overwriting this.
         await Contact.filter(id=contact.id).update(
-            preferred_channels=ordered, version=contact.version + 1, updated_at=now()
+            preferred_channels=ordered, version=F("version") + 1, updated_at=now()
         )
         await audit_changes(
             system, ENTITY, contact.id, {"preferred_channels": (preferred, ordered)}
