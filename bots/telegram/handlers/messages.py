@@ -99,16 +99,13 @@ async def write(
     rows = []
     for choice in choices:
         name = choice.name.get(language)
-        label = (
-            render(c.MARKETING_MARK, language, {"name": name}, markup=False)
-            if (choice.marketing)
-            else name
-        )
+        if choice.marketing:
+            name = render(c.MARKETING_MARK, language, {"name": name}, markup=False)
         pick = MessagePick(kind=kind, id=object_id, template=choice.template_id)
         rows.append(
             [
                 InlineKeyboardButton(
-                    text=formats.shorten(label, LABEL_LIMIT), callback_data=pick.pack()
+                    text=formats.shorten(name, LABEL_LIMIT), callback_data=pick.pack()
                 )
             ]
         )
