@@ -7,11 +7,13 @@ from api.v1 import (
     board,
     campaigns,
     companies,
+    consents,
     contacts,
     deals,
     interactions,
     leads,
     me,
+    messages,
     offices,
     orders,
     outbox,
@@ -27,6 +29,9 @@ router = APIRouter(prefix="/v1")
 router.include_router(auth.router)
 router.include_router(me.router)
 router.include_router(contacts.router)
+router.include_router(consents.router)
+router.include_router(messages.router)
+router.include_router(messages.purposes_router)
 router.include_router(companies.router)
 router.include_router(deals.router)
 router.include_router(tasks.router)

@@ -66,3 +66,29 @@ class StopInput(CallbackData, prefix="stop"):
     """Cancel the question a card asked (a required field, a reminder time)."""
 
     what: Literal["stage", "remind"]
+
+
+Writable = Literal["contact", "deal"]
+
+
+class WriteMessage(CallbackData, prefix="wm"):
+    """Offer the message templates for the client of this card (a contact, or a deal's)."""
+
+    kind: Writable
+    id: Id
+
+
+class MessagePick(CallbackData, prefix="mp"):
+    """Preview the purpose of this template (any active one of the purpose) for the client."""
+
+    kind: Writable
+    id: Id
+    template: Id
+
+
+class MessageSend(CallbackData, prefix="ms"):
+    """Send what the preview showed. The pressed preview's message id makes the dedup key."""
+
+    kind: Writable
+    id: Id
+    template: Id

@@ -22,6 +22,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bots.telegram import formats
 from bots.telegram import texts_cards as t
+from bots.telegram import texts_clients as c
 from bots.telegram.callbacks import OpenCard, StartLog
 from bots.telegram.callbacks_cards import (
     CardView,
@@ -31,11 +32,13 @@ from bots.telegram.callbacks_cards import (
     Remind,
     StageValuePick,
     StopInput,
+    Writable,
+    WriteMessage,
 )
 from bots.telegram.texts import render
 from models.actor import Actor
 from models.clock import now
-from models.entities import Interaction, LossReason, Stage, Task
+from models.entities import Channel, Consent, ConsentPurpose, Interaction, LossReason, Stage, Task
 from models.queries.cards import (
     ClientCard,
     Subject,
@@ -139,6 +142,8 @@ def client_text(card: ClientCard, actor: Actor, language: str) -> str:
         lines.add(t.EMAILS, emails=", ".join(card.emails))
     if card.owner_name:
         lines.add(t.OWNER, name=card.owner_name)
+    if card.consents:
+        lines.add(c.CONSENTS, consents=_consents(card.consents, language))
     lines.add(t.OPEN_DEALS, count=card.open_deal_count)
     task = card.next_task
     if task is None:
@@ -164,6 +169,8 @@ def client_keyboard(card: ClientCard, language: str) -> InlineKeyboardMarkup:
         ),
     )
     builder.row(*_tasks_and_history(kind, object_id, language))
+    if card.contact is not None:
+        builder.row(_write_button("contact", object_id, language))
     if card.contact is not None and card.company is not None and card.company_visible:
         builder.row(
             InlineKeyboardButton(
@@ -179,6 +186,31 @@ def client_keyboard(card: ClientCard, language: str) -> InlineKeyboardMarkup:
             )
         )
     return builder.as_markup()
+
+
+def _write_button(kind: Writable, object_id: int, language: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=_label(c.WRITE_BUTTON, language),
+        callback_data=WriteMessage(kind=kind, id=object_id).pack(),
+    )
+
+
+def _consents(consents: Sequence[Consent], language: str) -> str:
+    """The consents in force: «уведомления (Telegram), реклама (все каналы)»."""
+    channels: dict[str, list[str]] = {}
+    for consent in consents:
+        purpose = ConsentPurpose(consent.purpose).value
+        where = (
+            c.CHANNELS[Channel(consent.channel)].get(language)
+            if consent.channel is not None
+            else c.EVERY_CHANNEL.get(language)
+        )
+        if where not in channels.setdefault(purpose, []):
+            channels[purpose].append(where)
+    return ", ".join(
+        f"{c.CONSENT_PURPOSES[purpose].get(language)} ({', '.join(where)})"
+        for purpose, where in channels.items()
+    )
 
 
 def _tasks_and_history(kind: str, object_id: int, language: str) -> list[InlineKeyboardButton]:
@@ -300,6 +332,8 @@ def deal_keyboard(
         )
         builder.row(*moves)
     builder.row(*_tasks_and_history("deal", deal_id, language))
+    if card.contact is not None and contact_visible:
+        builder.row(_write_button("deal", deal_id, language))
     clients = []
     if card.company is not None and company_visible:
         clients.append(

@@ -8,8 +8,9 @@ For each update from a person in a private chat:
 2. Resolve the actor from the Telegram user id: only a linked, active user is an actor.
    Handlers receive `actor` (an `Actor`, or None for the linking command), `user` (the linked
    `User`, or None) and `replies` (a `Replies` in the person's language).
-3. The gate: someone who is not an actor gets one polite sentence and nothing else. The only
-   update that passes without an actor is `/start <token>` (the deep link).
+3. The gate: someone who is not an actor gets one polite sentence and nothing else (a client
+   subscribed to notifications hears how to unsubscribe). The updates that pass without an
+   actor are `/start <token>` (the deep links) and `/stop` (a client unsubscribing).
 4. Run the handler. A `DomainError` rolls the transaction back and answers its sentence; any
    other exception rolls back, is logged, and answers a short apology. The bot never shows a
    traceback and never stays silent.
@@ -32,11 +33,12 @@ from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 from tortoise.transactions import in_transaction
 
-from bots.telegram import texts
+from bots.telegram import texts, texts_clients
 from bots.telegram.replies import Replies
 from models.actor import actor_from
 from models.entities import User
 from models.errors import DomainError, ValidationFailed
+from models.ops.subscriptions import subscribed_contacts
 from models.ops.telegram_account import claim_telegram_update, telegram_account
 from models.text import Text
 
@@ -47,6 +49,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 # before this one (`staging.StageFiles` keeps the files an update stored only if it did).
 COMMITTED = "update_committed"
 _START_WITH_TOKEN = re.compile(r"^/start(@\w+)?\s+\S")
+_STOP = re.compile(r"^/stop(@\w+)?\s*$")
 
 
 def is_link_request(update: Update) -> bool:
@@ -58,6 +61,13 @@ def is_link_request(update: Update) -> bool:
         and bool(message.text)
         and bool(_START_WITH_TOKEN.match(message.text or ""))
     )
+
+
+def is_client_command(update: Update) -> bool:
+    """`/stop` comes from clients subscribed to notifications, whom Voronka knows only by their
+    chat: the handler looks the chat up."""
+    message = update.message
+    return message is not None and bool(_STOP.match(message.text or ""))
 
 
 def _error_sentence(error: DomainError) -> Text:
@@ -128,7 +138,12 @@ class UpdateContext(BaseMiddleware):
             replies.language = actor.language
         data["user"] = user if actor is not None else None
         data["actor"] = actor
-        if actor is None and not is_link_request(update):
+        if actor is None and not (is_link_request(update) or is_client_command(update)):
+            if user is None and (clients := await subscribed_contacts(replies.chat_id)):
+                # A subscribed client: the bot only sends them notifications.
+                replies.language = clients[0].language or self.default_language
+                replies.notify(texts_clients.CLIENT_INFO, alert=True)
+                return None
             replies.notify(texts.DEACTIVATED if user is not None else texts.NOT_LINKED, alert=True)
             return None
         return await handler(update, data)

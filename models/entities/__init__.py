@@ -54,7 +54,7 @@ from models.entities.sales import (
 )
 from models.entities.scheduling import SchedulerLease
 from models.entities.search import SearchEntry
-from models.entities.telegram import TelegramUpdate
+from models.entities.telegram import TelegramSubscriptionToken, TelegramUpdate
 from models.entities.work import Attachment, Interaction, Task
 
 __all__ = [
@@ -111,6 +111,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "TelegramLinkToken",
+    "TelegramSubscriptionToken",
     "TelegramUpdate",
     "Template",
     "User",

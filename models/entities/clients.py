@@ -187,6 +187,9 @@ class Consent(Model):
         "voronka.User", related_name="recorded_consents", null=True, on_delete=fields.SET_NULL
     )
 
+    contact_id: int
+    recorded_by_id: int | None
+
     class Meta:
         table = "consent"
         indexes = (("contact_id",),)

@@ -1,11 +1,21 @@
-"""Telegram edge state that must outlive one process: the updates already acted on."""
+"""Telegram state that must outlive one process: the updates already acted on, and the deep
+links that subscribe clients to notifications."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from tortoise import fields
 from tortoise.models import Model
 
 from models.clock import now
+
+if TYPE_CHECKING:
+    from tortoise.fields.relational import ForeignKeyNullableRelation, ForeignKeyRelation
+
+    from models.entities.clients import Contact
+    from models.entities.org import User
+    from models.entities.sales import Order
 
 
 class TelegramUpdate(Model):
@@ -23,3 +33,42 @@ class TelegramUpdate(Model):
     class Meta:
         table = "telegram_update"
         unique_together = (("bot_id", "update_id"),)
+
+
+class TelegramSubscriptionToken(Model):
+    """A deep link token that subscribes a client to notifications in Telegram.
+
+    Issued for a contact, or for an order (and so its contact: the greeting names the order).
+    Only its SHA-256 is kept. It is bound to the first Telegram chat that opens it
+    (`consumed_chat_id`): that chat opening it again is greeted again, any other chat is refused.
+    """
+
+    id = fields.IntField(primary_key=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    contact: ForeignKeyRelation[Contact] = fields.ForeignKeyField(
+        "voronka.Contact", related_name="telegram_subscription_tokens", on_delete=fields.CASCADE
+    )
+    order: ForeignKeyNullableRelation[Order] = fields.ForeignKeyField(
+        "voronka.Order",
+        related_name="telegram_subscription_tokens",
+        null=True,
+        on_delete=fields.CASCADE,
+    )
+    created_by: ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "voronka.User",
+        related_name="telegram_subscription_tokens",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
+    created_at = fields.DatetimeField(default=now)
+    expires_at = fields.DatetimeField()
+    consumed_at = fields.DatetimeField(null=True)
+    consumed_chat_id = fields.BigIntField(null=True)
+
+    contact_id: int
+    order_id: int | None
+    created_by_id: int | None
+
+    class Meta:
+        table = "telegram_subscription_token"
+        indexes = (("contact_id",), ("order_id",), ("created_by_id",))

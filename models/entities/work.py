@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from tortoise.fields.relational import ForeignKeyNullableRelation, ForeignKeyRelation
 
     from models.entities.clients import Company, Contact
+    from models.entities.messaging import OutboundMessage
     from models.entities.org import Office, User
     from models.entities.sales import Deal, Lead, Stage
 
@@ -46,6 +47,13 @@ class Interaction(Model):
     )
     latitude = fields.FloatField(null=True)
     longitude = fields.FloatField(null=True)
+    # A message a manager sent through the outbox: the record of it, and where it went.
+    outbound_message: ForeignKeyNullableRelation[OutboundMessage] = fields.ForeignKeyField(
+        "voronka.OutboundMessage",
+        related_name="interactions",
+        null=True,
+        on_delete=fields.SET_NULL,
+    )
     created_at = fields.DatetimeField(default=now)
 
     deal_id: int | None
@@ -54,6 +62,7 @@ class Interaction(Model):
     stage_id: int | None
     author_id: int
     office_id: int
+    outbound_message_id: int | None
 
     class Meta:
         table = "interaction"
@@ -63,6 +72,7 @@ class Interaction(Model):
             ("company_id", "occurred_at"),
             ("author_id", "occurred_at"),
             ("office_id", "occurred_at"),
+            ("outbound_message_id",),
         )
 
 

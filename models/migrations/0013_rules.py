@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('voronka', '0009_scheduler_lease')]
+    dependencies = [('voronka', '0011_client_subscriptions')]
 
     initial = False
 

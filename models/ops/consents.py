@@ -7,12 +7,15 @@ channel). Marketing is enqueued only with a current consent (`has_consent`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from models.actor import Actor
 from models.audit import audit_event
 from models.clock import now
-from models.entities import Channel, Consent, ConsentPurpose, Contact
-from models.errors import FieldErrors
+from models.entities import Channel, ChannelIdentity, Consent, ConsentPurpose, Contact
+from models.errors import FieldErrors, NotFound
 from models.ops import fields as f
+from models.rules.outbox import channel_order
 from models.scope import get_visible
 from models.text import Text
 
@@ -100,4 +103,64 @@ async def has_consent(contact_id: int, purpose: ConsentPurpose, channel: Channel
     return (
         await consents.filter(channel__isnull=True).exists()
         or await consents.filter(channel=channel).exists()
+    )
+
+
+async def list_consents(actor: Actor, contact_id: int) -> list[Consent]:
+    """Every consent of a contact, current and withdrawn, newest first: the history 152-FZ asks
+    the operator to keep."""
+    contact = await get_visible(Contact, actor, contact_id)
+    return await Consent.filter(contact_id=contact.id).order_by("-given_at", "-id")
+
+
+async def current_consents(contact_id: int) -> list[Consent]:
+    """The consents in force (given, not withdrawn), by purpose and channel."""
+    return await Consent.filter(
+        contact_id=contact_id, withdrawn_at=None, given_at__lte=now()
+    ).order_by("purpose", "channel", "id")
+
+
+async def withdraw_consent_by_id(actor: Actor, contact_id: int, consent_id: int) -> Consent:
+    """Withdraw one consent of the contact (already withdrawn: returned as it is). Marketing
+    still waiting through a channel no other current consent covers is cancelled."""
+    from models.ops.outbox import cancel_unconsented
+
+    contact = await get_visible(Contact, actor, contact_id)
+    consent = await Consent.get_or_none(id=consent_id, contact_id=contact.id)
+    if consent is None:
+        raise NotFound("consent", consent_id)
+    if consent.withdrawn_at is not None:
+        return consent
+    consent.withdrawn_at = now()
+    await Consent.filter(id=consent.id).update(withdrawn_at=consent.withdrawn_at)
+    channel = consent.channel.value if consent.channel is not None else "*"
+    detail = f"{consent.purpose.value}:{channel}#{consent.id}"
+    await audit_event(actor, ENTITY, contact.id, "consent_withdrawn", detail)
+    if consent.purpose is ConsentPurpose.MARKETING:
+        await cancel_unconsented(contact.id)
+    return consent
+
+
+@dataclass(frozen=True, slots=True)
+class ContactChannels:
+    """How a contact is reached: the preferred order as set (`preferred`), the order the outbox
+    follows (`order`: the default when none is set), the identities (Telegram chats of
+    subscriptions, devices…) and the address per channel the outbox would use."""
+
+    preferred: list[str]
+    order: list[Channel]
+    identities: list[ChannelIdentity]
+    addresses: dict[Channel, str]
+
+
+async def contact_channels(actor: Actor, contact_id: int) -> ContactChannels:
+    from models.ops.outbox import contact_addresses
+
+    contact = await get_visible(Contact, actor, contact_id)
+    identities = await ChannelIdentity.filter(contact_id=contact.id).order_by("id")
+    return ContactChannels(
+        preferred=[str(c) for c in contact.preferred_channels],
+        order=channel_order(contact.preferred_channels),
+        identities=identities,
+        addresses=await contact_addresses(contact.id),
     )

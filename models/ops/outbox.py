@@ -54,7 +54,7 @@ from models.errors import FieldError, NotFound, ValidationFailed
 from models.ops.consents import has_consent
 from models.ops.devices import forget_token
 from models.ops.org import require_admin
-from models.ops.templates import build_context, render_template
+from models.ops.templates import Rendered, build_context, render_template
 from models.queries.rows import fetch
 from models.rules.outbox import (
     RECEIPT_FROM,
@@ -179,6 +179,91 @@ class _Contexts:
         return self._built[language]
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Where a message would go and what it would say, or why it cannot go (`state` failed or
+    cancelled, with `reason`). Nothing is written: `enqueue_for_contact` writes it, a manager's
+    preview shows it."""
+
+    state: MessageState
+    channel: Channel
+    consent_purpose: ConsentPurpose
+    language: str
+    template: Template | None = None
+    address: str = ""
+    rendered: Rendered | None = None
+    reason: str = ""
+    # Why each channel was passed over, as (channel, code): not_configured, no_template,
+    # no_address, no_marketing_consent, render_failed. For people, where `reason` is for logs.
+    problems: tuple[tuple[Channel, str], ...] = ()
+
+    @property
+    def usable(self) -> bool:
+        return self.state is MessageState.QUEUED
+
+
+async def plan_message(
+    contact: Contact,
+    templates: Sequence[Template],
+    *,
+    refs: Refs,
+    language: str,
+    channels: Sequence[Channel] | None = None,
+    tried: Sequence[Channel] = (),
+) -> Plan:
+    """The first of `channels` (by default the contact's order) after those `tried` that is
+    configured, has one of `templates`, an address and, for marketing, a current consent; the
+    template in `language` where there is one. `templates` is not empty."""
+    by_channel = _pick_templates(templates, language)
+    marketing = any(t.consent_purpose == ConsentPurpose.MARKETING for t in templates)
+    consent_purpose = ConsentPurpose.MARKETING if marketing else ConsentPurpose.SERVICE
+    ranked = list(channels) if channels else channel_order(contact.preferred_channels)
+    candidates = channels_after(ranked, tried)
+    enabled = enabled_channels()
+    addresses = await contact_addresses(contact.id)
+    contexts = _Contexts(contact, refs)
+    reasons: list[str] = []
+    problems: list[tuple[Channel, str]] = []
+    consented = False
+    for channel in candidates:
+        template = by_channel.get(channel)
+        if channel not in enabled:
+            reasons.append(f"{channel}: not configured")
+            problems.append((channel, "not_configured"))
+        elif template is None:
+            reasons.append(f"{channel}: no template")
+            problems.append((channel, "no_template"))
+        elif channel not in addresses:
+            reasons.append(f"{channel}: no address")
+            problems.append((channel, "no_address"))
+        elif marketing and not await has_consent(contact.id, ConsentPurpose.MARKETING, channel):
+            reasons.append(f"{channel}: no marketing consent")
+            problems.append((channel, "no_marketing_consent"))
+        else:
+            consented = True
+            try:
+                context = await contexts.get(template.language)
+                rendered = render_template(template, context)
+            except RenderFailed as error:
+                reasons.append(f"{channel}: template {template.id} failed to render: {error}")
+                problems.append((channel, "render_failed"))
+                continue
+            return Plan(
+                MessageState.QUEUED,
+                channel,
+                consent_purpose,
+                template.language,
+                template,
+                addresses[channel],
+                rendered,
+            )
+    if marketing and not consented and any("consent" in r for r in reasons):
+        state, why = MessageState.CANCELLED, "no marketing consent: " + "; ".join(reasons)
+    else:
+        state, why = MessageState.FAILED, "no usable channel: " + "; ".join(reasons)
+    return Plan(state, ranked[0], consent_purpose, language, reason=why, problems=tuple(problems))
+
+
 async def enqueue_for_contact(
     contact: Contact,
     purpose: str,
@@ -187,6 +272,8 @@ async def enqueue_for_contact(
     refs: Refs | None = None,
     language: str | None = None,
     fallback_of: OutboundMessage | None = None,
+    templates: Sequence[Template] | None = None,
+    channels: Sequence[Channel] | None = None,
     campaign_id: int | None = None,
 ) -> OutboundMessage | None:
     """Write the message of `purpose` for `contact` in the caller's transaction.
@@ -195,83 +282,59 @@ async def enqueue_for_contact(
     when marketing lacks consent), the one written earlier under `dedup_key`, or None when no
     active template has this purpose: that notification is switched off. A fallback that finds
     no further channel writes nothing either (the failed message it replaces says why).
+    `templates` and `channels` narrow the choice (a manager picked one template, or a channel).
     """
     _check_key(dedup_key)
     existing = await OutboundMessage.get_or_none(dedup_key=dedup_key)
     if existing is not None:
         return existing
     refs = refs or Refs()
-    templates = await Template.filter(purpose=purpose, is_active=True)
+    if templates is None:
+        templates = await Template.filter(purpose=purpose, is_active=True)
     if not templates:
         return None
     language = language or contact.language or default_language()
-    by_channel = _pick_templates(templates, language)
-    marketing = any(t.consent_purpose == ConsentPurpose.MARKETING for t in templates)
-    consent_purpose = ConsentPurpose.MARKETING if marketing else ConsentPurpose.SERVICE
-    ranked = channel_order(contact.preferred_channels)
     tried = await _tried_channels(fallback_of) if fallback_of is not None else []
-    candidates = channels_after(ranked, tried)
+    plan = await plan_message(
+        contact, templates, refs=refs, language=language, channels=channels, tried=tried
+    )
     base: dict[str, Any] = {
         "contact_id": contact.id,
         "purpose": purpose,
-        "language": language,
-        "consent_purpose": consent_purpose,
+        "language": plan.language,
+        "consent_purpose": plan.consent_purpose,
         "dedup_key": dedup_key,
         "payload": {"refs": refs.as_payload()},
         "fallback_of_id": fallback_of.id if fallback_of else None,
         # A fallback stays part of the campaign its failed message belonged to.
         "campaign_id": fallback_of.campaign_id if fallback_of else campaign_id,
+        "channel": plan.channel,
     }
-    enabled = enabled_channels()
-    addresses = await contact_addresses(contact.id)
-    contexts = _Contexts(contact, refs)
-    reasons: list[str] = []
-    consented = False
-    for channel in candidates:
-        template = by_channel.get(channel)
-        if channel not in enabled:
-            reasons.append(f"{channel}: not configured")
-        elif template is None:
-            reasons.append(f"{channel}: no template")
-        elif channel not in addresses:
-            reasons.append(f"{channel}: no address")
-        elif marketing and not await has_consent(contact.id, ConsentPurpose.MARKETING, channel):
-            reasons.append(f"{channel}: no marketing consent")
-        else:
-            consented = True
-            try:
-                context = await contexts.get(template.language)
-                rendered = render_template(template, context)
-            except RenderFailed as error:
-                reasons.append(f"{channel}: template {template.id} failed to render: {error}")
-                continue
-            payload = dict(base["payload"])
-            payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
-            if template.content_sid:
-                payload["content_sid"] = template.content_sid
-            return await insert_message(
-                {
-                    **base,
-                    "payload": payload,
-                    "channel": channel,
-                    "address": addresses[channel],
-                    "language": template.language,
-                    "template_id": template.id,
-                    "subject": rendered.subject,
-                    "body": rendered.body,
-                    "text_body": rendered.text_body,
-                    "state": MessageState.QUEUED,
-                    "next_attempt_at": now(),
-                }
-            )
+    if plan.usable:
+        template, rendered = plan.template, plan.rendered
+        assert template is not None
+        assert rendered is not None
+        payload = dict(base["payload"])
+        payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+        if template.content_sid:
+            payload["content_sid"] = template.content_sid
+        return await insert_message(
+            {
+                **base,
+                "payload": payload,
+                "address": plan.address,
+                "template_id": template.id,
+                "subject": rendered.subject,
+                "body": rendered.body,
+                "text_body": rendered.text_body,
+                "state": MessageState.QUEUED,
+                "next_attempt_at": now(),
+            }
+        )
     if fallback_of is not None:
         return None
-    if marketing and not consented and any("consent" in r for r in reasons):
-        state, why = MessageState.CANCELLED, "no marketing consent: " + "; ".join(reasons)
-    else:
-        state, why = MessageState.FAILED, "no usable channel: " + "; ".join(reasons)
     return await insert_message(
-        {**base, "channel": ranked[0], "state": state, "next_attempt_at": None, "last_error": why}
+        {**base, "state": plan.state, "next_attempt_at": None, "last_error": plan.reason}
     )
 
 
@@ -302,6 +365,48 @@ async def cancel_waiting(
     return await query.update(
         state=MessageState.CANCELLED, next_attempt_at=None, last_error="consent withdrawn"
     )
+
+
+async def cancel_unconsented(contact_id: int) -> int:
+    """Cancel the contact's waiting marketing messages whose channel no current consent covers
+    any more (after one consent of several was withdrawn)."""
+    waiting = await OutboundMessage.filter(
+        contact_id=contact_id,
+        consent_purpose=ConsentPurpose.MARKETING,
+        state__in=WAITING,
+        next_attempt_at__isnull=False,
+    )
+    cancelled = 0
+    for row in waiting:
+        if await has_consent(contact_id, ConsentPurpose.MARKETING, Channel(row.channel)):
+            continue
+        cancelled += await OutboundMessage.filter(id=row.id, state=row.state).update(
+            state=MessageState.CANCELLED, next_attempt_at=None, last_error="consent withdrawn"
+        )
+    return cancelled
+
+
+async def reroute_waiting(contact_id: int, channel: Channel, address: str, reason: str) -> int:
+    """The messages still waiting to go to an address the person has just taken back (they
+    unsubscribed there): failed for good with `reason`, and the same purpose goes through the
+    contact's next usable channel instead, as after a permanent delivery failure. A message
+    being sent right now is left to finish. Returns how many were rerouted."""
+    waiting = await OutboundMessage.filter(
+        contact_id=contact_id,
+        channel=channel,
+        address=address,
+        state__in=WAITING,
+        next_attempt_at__isnull=False,
+    )
+    rerouted = 0
+    for row in waiting:
+        stopped = await OutboundMessage.filter(
+            id=row.id, state=row.state, attempts=row.attempts
+        ).update(state=MessageState.FAILED, next_attempt_at=None, last_error=f"permanent: {reason}")
+        if stopped == 1:
+            rerouted += 1
+            await _fall_back(row.id)
+    return rerouted
 
 
 # The relay's steps

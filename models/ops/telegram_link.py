@@ -15,6 +15,8 @@ from models.ops.sessions import token_digest
 from models.text import Text
 
 LINK_TTL = timedelta(minutes=10)
+# Client subscription links (models/ops/subscriptions.py) start with it; staff links never do.
+SUBSCRIPTION_PREFIX = "sub_"
 
 
 class TelegramNotConfigured(DomainError):
@@ -38,6 +40,8 @@ async def issue_telegram_link(actor: Actor, bot_username: str | None) -> Telegra
         raise TelegramNotConfigured()
     assert actor.user_id is not None
     token = secrets.token_urlsafe(24)  # [A-Za-z0-9_-]{32}: what Telegram's start parameter allows
+    while token.startswith(SUBSCRIPTION_PREFIX):
+        token = secrets.token_urlsafe(24)
     expires_at = now() + LINK_TTL
     await TelegramLinkToken.create(
         user_id=actor.user_id, token_hash=token_digest(token), expires_at=expires_at

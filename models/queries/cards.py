@@ -18,6 +18,7 @@ from tortoise.models import Model
 from models.actor import Actor
 from models.entities import (
     Company,
+    Consent,
     Contact,
     Deal,
     Interaction,
@@ -29,6 +30,7 @@ from models.entities import (
     User,
 )
 from models.errors import NotFound
+from models.ops.consents import current_consents
 from models.ops.contacts import contact_emails, contact_phones
 from models.ops.duplicates import contact_label
 from models.scope import get_visible, visible
@@ -65,6 +67,7 @@ class ClientCard:
     open_deals: list[Deal]
     open_deal_count: int
     next_task: Task | None
+    consents: tuple[Consent, ...] = ()  # a contact's consents in force
 
 
 def subject_name(record: Model) -> str:
@@ -132,6 +135,7 @@ async def contact_card(actor: Actor, contact_id: int) -> ClientCard:
         open_deals=deals,
         open_deal_count=count,
         next_task=tasks[0] if tasks else None,
+        consents=tuple(await current_consents(contact.id)),
     )
 
 

@@ -12,18 +12,23 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
 
+from api.app import create_app
 from api.contract import CONTRACT
 from models.clock import now
 from models.entities import (
     Campaign,
     Channel,
+    Consent,
     Deal,
+    Interaction,
     LossReason,
     MessageState,
     Office,
@@ -33,13 +38,16 @@ from models.entities import (
     Segment,
     Source,
     Stage,
+    TelegramSubscriptionToken,
     Template,
     User,
 )
 from models.entities import Rule as AutomationRule
+from models.ops.consents import give_consent
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
+from models.settings import Settings
 from tests.api.v1.conftest import PASSWORD, headers_for
 from tests.factories import (
     actor_for,
@@ -116,6 +124,15 @@ RULES: dict[str, Rule] = {
     "deleteTemplate": Rule(_none, admin_only=True),
     "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
     "getOutboundMessage": Rule(admin_only=True),
+    "listContactConsents": Rule(),
+    "giveContactConsent": Rule(lambda i: {"purpose": "service", "text_version": "v1"}),
+    "withdrawContactConsents": Rule(lambda i: {"purpose": "marketing"}),
+    "withdrawContactConsent": Rule(_none),
+    "getContactChannels": Rule(),
+    "previewContactMessage": Rule(lambda i: {"purpose": "thanks_after_call"}),
+    "sendContactMessage": Rule(lambda i: {"purpose": "thanks_after_call"}),
+    "createContactTelegramSubscription": Rule(_none),
+    "createOrderTelegramSubscription": Rule(_none),
     "replayOutboundMessage": Rule(_none, admin_only=True),
     # Campaigns are for heads and admins: a manager is refused, whoever made the campaign.
     "getCampaign": Rule(admin_only=True),
@@ -157,6 +174,13 @@ class World:
     owner: dict[str, str]
     colleague: dict[str, str]
     outsider: dict[str, str]
+
+
+@pytest_asyncio.fixture
+async def app(db: str, data_dir: Path) -> FastAPI:
+    """The API with a Telegram bot name, so that subscription links can be issued."""
+    settings = Settings(database_url=db, data_dir=data_dir, telegram_bot_username="voronka_bot")
+    return create_app(settings, manage_database=False)
 
 
 @pytest_asyncio.fixture
@@ -207,6 +231,7 @@ async def world(client: httpx.AsyncClient) -> World:
         name="Весна", purpose="thanks_after_call", office_id=sales.id, created_by_id=owner.id
     )
     rule = await make_rule(trigger={"on": "updated"})
+    consent = await give_consent(actor, contact.id, "marketing", text_version="m1")
     ids: Ids = {
         "company_id": company.id,
         "contact_id": contact.id,
@@ -230,6 +255,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "message_id": message.id,
         "campaign_id": campaign.id,
         "rule_id": rule.id,
+        "consent_id": consent.id,
     }
     return World(
         client,
@@ -261,6 +287,8 @@ async def _fingerprint() -> list[Any]:
     campaigns = await Campaign.all().order_by("id").values_list("name", "state", "version")
     rules = await AutomationRule.all().order_by("id").values_list("name", "version")
     runs = await RuleRun.all().count()
+    consents = await Consent.all().order_by("id").values_list("withdrawn_at", flat=True)
+    written = [await Interaction.all().count(), await TelegramSubscriptionToken.all().count()]
     return [
         rules,
         runs,
@@ -272,6 +300,8 @@ async def _fingerprint() -> list[Any]:
         templates,
         messages,
         campaigns,
+        consents,
+        written,
     ]
 
 

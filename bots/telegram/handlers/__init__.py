@@ -18,8 +18,10 @@ def feature_routers() -> list[Router]:
         find,
         language,
         log,
+        messages,
         new,
         start,
+        stop,
         tasks,
         today,
         unlink,
@@ -28,6 +30,7 @@ def feature_routers() -> list[Router]:
 
     return [
         start.build(),
+        stop.build(),
         help_command.build(),
         language.build(),
         unlink.build(),
@@ -36,6 +39,7 @@ def feature_routers() -> list[Router]:
         deals.build(),
         find.build(),
         cards.build(),
+        messages.build(),
         new.build(),
         log.build(),
         files.build(),

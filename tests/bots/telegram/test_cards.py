@@ -153,6 +153,7 @@ async def test_a_contact_card_shows_the_client_and_its_buttons(
     assert labels(card) == [
         ["📝 Записать итог", "⏰ Напомнить"],
         ["✅ Задачи", "🕘 История"],
+        ["✉️ Написать"],
         ["🏢 Ромашка & Co"],
         ["💼 Поставка"],
     ]
@@ -236,6 +237,7 @@ async def test_a_deal_card_shows_amount_stage_time_client_deadline_and_interacti
         ["📝 Записать итог", "⏰ Напомнить"],
         ["➡️ В работе", "✖️ Проиграна"],
         ["✅ Задачи", "🕘 История"],
+        ["✉️ Написать"],
         ["🏢 Ромашка", "👤 Иван Петров"],
     ]
     assert data(card, "➡️") == NextStage(id=deal.id, version=1).pack()
