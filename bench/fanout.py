@@ -7,13 +7,15 @@ doubles of the platforms that enforce their limits.
     .venv/bin/python bench/fanout.py --split   # the relay in `voronka scheduler`, not the API's
 
 
-1. Seeds the demo account plus clients: half reachable in Telegram (a chat id), half by email.
+1. Seeds the demo account plus clients who prefer, in turn: Telegram (a chat id) 4 in 10,
+   WhatsApp 2 in 10, SMS 1 in 10, email 3 in 10.
 2. Enqueues one notification per client (`enqueue_for_contact`, 1,000 per transaction) and
    reports the time. The messages are held (due in the far future) until step 4.
 3. Starts `voronka run` (API, scheduler, relay; with `--split` the API alone, next to a
-   `voronka scheduler` process that relays) against a Telegram Bot API double that answers 429
-   above 30 sends a second or one a second per chat, as Telegram does, and an SMTP server
-   (aiosmtpd). It measures the contact list's latency while idle.
+   `voronka scheduler` process that relays) against doubles that answer 429 above the
+   platforms' limits (Telegram: 30 sends a second, one a second per chat; Twilio: 10 WhatsApp
+   and 1 SMS a second per sender) and an SMTP server (aiosmtpd). Push is not part of it: it goes
+   to staff devices, not to clients. It measures the contact list's latency while idle.
 4. Releases the messages and measures, for `--seconds`: each channel's delivery rate, as a share
    of its limit where it has one; the share of sends refused with 429; and the contact list's
    latency during the fan-out.
@@ -39,6 +41,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -62,8 +65,20 @@ from models.ops.outbox import enqueue_for_contact  # noqa: E402
 from models.ops.templates import install_default_templates  # noqa: E402
 from tests.doubles.smtp import SmtpDouble, smtp_server  # noqa: E402
 from tests.doubles.telegram_api import TelegramApiDouble  # noqa: E402
+from tests.doubles.twilio_api import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    SMS_FROM,
+    WHATSAPP_FROM,
+    TwilioApiDouble,
+)
 
 TELEGRAM_LIMIT = 30  # sends a second, overall
+WHATSAPP_LIMIT = 10  # a second per sender
+SMS_LIMIT = 1
+# Each client's channel, by the last digit of its position: 4 in 10 Telegram, 2 WhatsApp, 1 SMS,
+# 3 email.
+PREFERENCE = ["telegram"] * 4 + ["whatsapp"] * 2 + ["sms"] + ["email"] * 3
 CHAT_BASE = 7_000_000_000  # chat ids of the clients reachable in Telegram
 ENQUEUE_BATCH = 1000
 HELD = timedelta(days=3650)
@@ -71,32 +86,34 @@ API_CLIENTS = 4
 
 
 async def prepare(url: str, contacts: int) -> tuple[int, float]:
-    """Half the clients prefer Telegram (with a chat id), half email. Returns how many messages
-    were enqueued and how long it took."""
+    """Clients prefer channels by PREFERENCE (Telegram ones get a chat id; every client has a
+    phone and an email). Returns how many messages were enqueued and how long it took."""
     await seed(url, contacts, 0)
     await open_database(url)
     try:
         async with in_transaction():
             await install_default_templates()
         ids = await Contact.all().order_by("id").values_list("id", flat=True)
-        telegram = set(ids[::2])
-        for start in range(0, len(ids), ENQUEUE_BATCH):
-            batch = [i for i in ids[start : start + ENQUEUE_BATCH] if i in telegram]
-            async with in_transaction():
-                await ChannelIdentity.bulk_create(
-                    [
-                        ChannelIdentity(
-                            channel=Channel.TELEGRAM, address=str(CHAT_BASE + i), contact_id=i
-                        )
-                        for i in batch
-                    ],
-                    batch_size=500,
-                )
-                await Contact.filter(id__in=batch).update(preferred_channels=["telegram"])
-                others = [i for i in ids[start : start + ENQUEUE_BATCH] if i not in telegram]
-                await Contact.filter(id__in=others).update(preferred_channels=["email"])
+        by_channel: dict[str, list[int]] = {channel: [] for channel in PREFERENCE}
+        for position, contact_id in enumerate(ids):
+            by_channel[PREFERENCE[position % len(PREFERENCE)]].append(contact_id)
+        async with in_transaction():
+            await ChannelIdentity.bulk_create(
+                [
+                    ChannelIdentity(
+                        channel=Channel.TELEGRAM, address=str(CHAT_BASE + i), contact_id=i
+                    )
+                    for i in by_channel["telegram"]
+                ],
+                batch_size=500,
+            )
+            for channel, members in by_channel.items():
+                for start in range(0, len(members), ENQUEUE_BATCH):
+                    await Contact.filter(id__in=members[start : start + ENQUEUE_BATCH]).update(
+                        preferred_channels=[channel]
+                    )
         started = time.perf_counter()
-        with use_channels({Channel.TELEGRAM, Channel.EMAIL}):
+        with use_channels({Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS, Channel.EMAIL}):
             for start in range(0, len(ids), ENQUEUE_BATCH):
                 async with in_transaction():
                     chunk = await Contact.filter(id__in=ids[start : start + ENQUEUE_BATCH])
@@ -152,10 +169,6 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))] if ordered else float("nan")
 
 
-def delivered(telegram: TelegramApiDouble, smtp: SmtpDouble) -> tuple[int, int]:
-    return len(telegram.sent()), len(smtp.mailbox.received)
-
-
 def start_scheduler(url: str, folder: Path, settings: dict[str, str]) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VORONKA_")}
     env |= {"VORONKA_DATABASE_URL": url, "VORONKA_DATA_DIR": str(folder), **settings}
@@ -173,21 +186,60 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.communicate(timeout=60)
 
 
-async def fan_out(
-    url: str, folder: Path, seconds: float, api_seconds: float, *, split: bool
-) -> None:
-    async with TelegramApiDouble() as telegram, smtp_server() as smtp:
-        telegram.enforce_limits(per_second=TELEGRAM_LIMIT, per_chat_interval=1.0)
-        channels = {
+LIMITS = {"telegram": TELEGRAM_LIMIT, "whatsapp": WHATSAPP_LIMIT, "sms": SMS_LIMIT, "email": None}
+
+
+@dataclass
+class Doubles:
+    telegram: TelegramApiDouble
+    twilio: TwilioApiDouble
+    smtp: SmtpDouble
+
+    def received(self) -> dict[str, list[str]]:
+        """Per channel, the address of every message a double accepted."""
+        twilio = [(c.params.get("From", ""), c.params.get("To", "")) for c in self.twilio.sent()]
+        return {
+            "telegram": [str(call.chat_id) for call in self.telegram.sent()],
+            "whatsapp": [to for sender, to in twilio if sender.startswith("whatsapp:")],
+            "sms": [to for sender, to in twilio if not sender.startswith("whatsapp:")],
+            "email": [to for recipients in self.smtp.mailbox.recipients for to in recipients],
+        }
+
+    def counts(self) -> dict[str, int]:
+        return {channel: len(addresses) for channel, addresses in self.received().items()}
+
+    def refused(self) -> dict[str, int]:
+        return {
+            "telegram": self.telegram.refused_by_limits,
+            "twilio": self.twilio.refused_by_limits,
+        }
+
+    def settings(self) -> dict[str, str]:
+        return {
             "VORONKA_TELEGRAM_TOKEN": "123456:bench",
-            "VORONKA_TELEGRAM_API_BASE": telegram.url,
-            "VORONKA_SMTP_HOST": smtp.host,
-            "VORONKA_SMTP_PORT": str(smtp.port),
+            "VORONKA_TELEGRAM_API_BASE": self.telegram.url,
+            "VORONKA_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "VORONKA_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "VORONKA_TWILIO_WHATSAPP_FROM": WHATSAPP_FROM,
+            "VORONKA_TWILIO_SMS_FROM": SMS_FROM,
+            "VORONKA_TWILIO_BASE_URL": self.twilio.url,
+            "VORONKA_SMTP_HOST": self.smtp.host,
+            "VORONKA_SMTP_PORT": str(self.smtp.port),
             "VORONKA_SMTP_TLS": "none",
             "VORONKA_SMTP_FROM": "Воронка <crm@bench.test>",
             "VORONKA_OUTBOX_INTERVAL": "1",
             "VORONKA_LOG_LEVEL": "WARNING",
         }
+
+
+async def fan_out(
+    url: str, folder: Path, seconds: float, api_seconds: float, *, split: bool
+) -> None:
+    async with TelegramApiDouble() as telegram, TwilioApiDouble() as twilio, smtp_server() as smtp:
+        telegram.enforce_limits(per_second=TELEGRAM_LIMIT, per_chat_interval=1.0)
+        twilio.enforce_limits({f"whatsapp:{WHATSAPP_FROM}": WHATSAPP_LIMIT, SMS_FROM: SMS_LIMIT})
+        doubles = Doubles(telegram, twilio, smtp)
+        channels = doubles.settings()
         relay = start_scheduler(url, folder, channels) if split else None
         api_settings = {**channels, "VORONKA_SCHEDULER": "false"} if split else channels
         process, base = start_server(url, folder, api_settings)
@@ -203,28 +255,32 @@ async def fan_out(
             await asyncio.sleep(5)  # the relay's first run and the pacing's ramp
             working = relay or process
             cpu_before = cpu_seconds(working.pid)
-            before, started = delivered(telegram, smtp), time.perf_counter()
-            refused_before = telegram.refused_by_limits
+            before, refused_before = doubles.counts(), doubles.refused()
+            started = time.perf_counter()
             busy = await list_latencies(client, seconds)
             elapsed = time.perf_counter() - started
-            after = delivered(telegram, smtp)
+            after, refused_after = doubles.counts(), doubles.refused()
             cpu_after = cpu_seconds(working.pid)
         finally:
             await client.close()
             await asyncio.to_thread(stop, process)
             if relay is not None:
                 await asyncio.to_thread(stop, relay)
-        tg_rate = (after[0] - before[0]) / elapsed
-        mail_rate = (after[1] - before[1]) / elapsed
-        refused = telegram.refused_by_limits - refused_before
-        attempts = len(telegram.calls_of("sendMessage"))
-        print(
-            f"telegram: {tg_rate:.1f} msg/s = {tg_rate / TELEGRAM_LIMIT:.0%} of the limit "
-            f"({TELEGRAM_LIMIT}/s); "
-            f"429: {telegram.refused_by_limits} of {attempts} sends "
-            f"({telegram.refused_by_limits / max(attempts, 1):.2%}), {refused} in the window"
-        )
-        print(f"email: {mail_rate:.1f} msg/s (no platform limit)")
+        for channel, limit in LIMITS.items():
+            rate = (after[channel] - before[channel]) / elapsed
+            share = f" = {rate / limit:.0%} of the limit ({limit}/s)" if limit else " (no limit)"
+            print(f"{channel}: {rate:.1f} msg/s{share}")
+        tries = {
+            "telegram": len(telegram.calls_of("sendMessage")),
+            "twilio": len(twilio.calls),
+        }
+        for platform, attempts in tries.items():
+            refused = refused_after[platform]
+            share = refused / max(attempts, 1)
+            print(
+                f"{platform} 429: {refused} of {attempts} sends ({share:.2%}), "
+                f"{refused - refused_before[platform]} in the window"
+            )
         if cpu_before is not None and cpu_after is not None:
             share = (cpu_after - cpu_before) / elapsed
             where = "voronka scheduler" if split else "voronka run"
@@ -235,14 +291,12 @@ async def fan_out(
             f"{statistics.median(busy):.1f} ms, p95 {p95(busy):.1f} ms ({len(busy)} requests); "
             f"p95 ratio {p95(busy) / p95(idle):.2f}"
         )
-        await report_accounting(url, telegram, smtp)
+        await report_accounting(url, doubles)
 
 
-async def report_accounting(url: str, telegram: TelegramApiDouble, smtp: SmtpDouble) -> None:
+async def report_accounting(url: str, doubles: Doubles) -> None:
     states = await account(url)
-    chats = [call.chat_id for call in telegram.sent()]
-    mails = [to for recipients in smtp.mailbox.recipients for to in recipients]
-    for channel, received in (("telegram", chats), ("email", mails)):
+    for channel, received in doubles.received().items():
         sent = states[(channel, "sent")]
         distinct = len(set(received))
         waiting = sum(n for (c, s), n in states.items() if c == channel and s != "sent")

@@ -1,12 +1,10 @@
 """Telegram's limits, kept by a request middleware on the Bot's session.
 
 - **Pacing.** Messages to one chat go at most one per second (20 per minute to a group), and
-  at most 30 per 1.05 seconds overall. Each limit is a sliding window of the start times of the
-  last sends: a send waits until it fits in every window. The overall window is 5 % longer than
-  Telegram's second because requests reach Telegram with jitter: a send delayed on its way
-  and the one 30 places later arriving on time would be 31 in Telegram's second, and a 429
-  pauses every send of the bot (bench/fanout.py measured 5 % 429s with the exact second on a
-  loaded machine). Reservations are handed out in
+  at most 30 per second overall, less the jitter margin (`models.channels.PACE_MARGIN`: the
+  overall window is 5 % longer, since a 429 pauses every send of the bot). Each limit is a
+  sliding window of the start times of the last sends: a send waits until it fits in every
+  window. Reservations are handed out in
   order, so one chat's messages keep their order, and a long answer to one chat never holds
   up another chat: the overall window is taken only once the chat's own turn has come.
 - **429.** `TelegramRetryAfter` pauses every paced send for `retry_after` seconds (Telegram's
@@ -43,6 +41,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
+
+from models.channels import PACE_MARGIN
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class TelegramLimits(BaseRequestMiddleware):
         *,
         per_chat: tuple[int, float] = (1, 1.0),
         per_group: tuple[int, float] = (20, 60.0),
-        overall: tuple[int, float] = (30, 1.05),
+        overall: tuple[int, float] = (30, PACE_MARGIN),
         max_attempts: int = 3,
         max_retry_after: float = 60.0,
         on_unreachable: OnUnreachable | None = None,

@@ -2,11 +2,12 @@
 default (`VORONKA_WHATSAPP_RATE`, `VORONKA_SMS_RATE`).
 
 A bucket holds `burst` tokens (1 by default: the sends are spaced evenly) and refills at `rate`
-a second. It is kept as the moment the next send is due (GCRA, "virtual scheduling": one number
-per bucket): `take` reserves the next free moment and sleeps until it, so concurrent senders
-are served in the order they asked and the rate is never exceeded, and kept up to. A
-reservation further away than `max_wait` is not taken: the caller hears how long the wait
-would be and hands the message back to the outbox for later instead of holding a relay slot.
+a second, less the jitter margin (`models.channels.PACE_MARGIN`: 5 % under the limit). It is
+kept as the moment the next send is due (GCRA, "virtual scheduling": one number per bucket):
+`take` reserves the next free moment and sleeps until it, so concurrent senders are served in
+the order they asked and the rate is never exceeded, and kept up to. A reservation further away
+than `max_wait` is not taken: the caller hears how long the wait would be and hands the message
+back to the outbox for later instead of holding a relay slot.
 
 In process memory by default; in Redis when `VORONKA_REDIS_URL` is set, so that every process
 that sends through one sender shares its bucket. There the reservation is one Lua script
@@ -26,6 +27,8 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from models.channels import PACE_MARGIN
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
@@ -41,6 +44,11 @@ class Pacer(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+def _interval(rate: float) -> float:
+    """Seconds between sends at `rate` a second, with the jitter margin (PACE_MARGIN)."""
+    return PACE_MARGIN / rate
 
 
 def _reserve(
@@ -74,9 +82,9 @@ class MemoryPacer:
         now = self._clock()
         if len(self._due) > _PRUNE_AT:
             self._due = {k: at for k, at in self._due.items() if at > now}
-        due, wait = _reserve(self._due.get(key, now), now, 1.0 / rate, burst, self.max_wait)
+        due, wait = _reserve(self._due.get(key, now), now, _interval(rate), burst, self.max_wait)
         if wait is None:
-            return max(0.0, due - now - (burst - 1) / rate)
+            return max(0.0, due - now - (burst - 1) * _interval(rate))
         self._due[key] = due
         if wait > 0:
             await self._sleep(wait)
@@ -124,7 +132,7 @@ class RedisPacer:
         self._warned = False
 
     async def take(self, key: str, rate: float, *, burst: int = 1) -> float | None:
-        interval = 1_000_000 / rate
+        interval = 1_000_000 * _interval(rate)
         try:
             taken, wait = await self._script(
                 keys=[self.prefix + key],

@@ -37,6 +37,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.limits import SendLimit, admit
+
 BOT_USERNAME = "voronka_test_bot"
 WAIT_LIMIT = 10.0
 # Parameters Telegram defines as strings although they look like numbers.
@@ -44,29 +46,6 @@ _STRING_PARAMS = frozenset(
     {"text", "caption", "callback_query_id", "inline_message_id", "file_id", "query_id", "url"}
 )
 _INTEGER = re.compile(r"-?\d+")
-
-
-class _Limits:
-    """Telegram's flood limits as the double enforces them: at most `per_second` sends in any
-    second, and one send to a chat per `per_chat_interval` seconds."""
-
-    def __init__(self, per_second: int, per_chat_interval: float) -> None:
-        self.per_second = per_second
-        self.per_chat_interval = per_chat_interval
-        self.recent: deque[float] = deque()
-        self.last_by_chat: dict[Any, float] = {}
-
-    def allows(self, chat_id: Any, at: float) -> bool:
-        while self.recent and self.recent[0] <= at - 1.0:
-            self.recent.popleft()
-        last = self.last_by_chat.get(chat_id)
-        if len(self.recent) >= self.per_second or (
-            last is not None and at - last < self.per_chat_interval
-        ):
-            return False
-        self.recent.append(at)
-        self.last_by_chat[chat_id] = at
-        return True
 
 
 @dataclass(frozen=True)
@@ -147,7 +126,7 @@ class TelegramApiDouble:
         self._new_update = asyncio.Event()
         self._new_call = asyncio.Event()
         self.webhook_url = ""
-        self._limits: _Limits | None = None
+        self._limits: tuple[SendLimit, SendLimit] | None = None
         self.refused_by_limits = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -181,7 +160,7 @@ class TelegramApiDouble:
     # ---- telling it what to do --------------------------------------------------------------
 
     def enforce_limits(self, per_second: int = 30, per_chat_interval: float = 1.0) -> None:
-        self._limits = _Limits(per_second, per_chat_interval)
+        self._limits = (SendLimit(per_second), SendLimit(1, per_chat_interval))
 
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         for _ in range(times):
@@ -311,7 +290,7 @@ class TelegramApiDouble:
         if (
             limits is not None
             and method.startswith("send")
-            and not limits.allows(params.get("chat_id"), time.monotonic())
+            and not admit(time.monotonic(), (limits[0], None), (limits[1], params.get("chat_id")))
         ):
             self.refused_by_limits += 1
             return 429, {

@@ -12,7 +12,10 @@ Every request is recorded (`calls`), refused ones too, with its form fields. It 
 - `server_error(times, status)`: 5xx;
 - `stall(seconds, times)`: answer only after `seconds` (longer than the client's timeout);
 - `refuse(code, message, times, status)`: a Twilio error with that code (400 by default);
-- `unreachable(number, code)`: every message to `number` fails with that code (21211 …).
+- `unreachable(number, code)`: every message to `number` fails with that code (21211 …);
+- `enforce_limits(per_sender)`: a sender (`From`, `whatsapp:+1…` for WhatsApp) sending more than
+  its messages a second is refused with 429 (code 20429) and nothing is sent;
+  `refused_by_limits` counts them (bench/fanout.py).
 
 `callback(sid, status, error_code)` gives the form fields Twilio posts to the message's
 StatusCallback URL for a status change; the test signs them with twilio's `RequestValidator`.
@@ -33,6 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from models.settings import Settings, load_settings
+from tests.doubles.limits import SendLimit, admit
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "twilio-test-auth-token-0123456789"
@@ -83,6 +87,8 @@ class TwilioApiDouble:
         self._failures: deque[_Failure] = deque()
         self._unreachable: dict[str, _Failure] = {}
         self._messages: dict[str, dict[str, str]] = {}
+        self._limits: dict[str, SendLimit] = {}
+        self.refused_by_limits = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -111,6 +117,9 @@ class TwilioApiDouble:
         await self.close()
 
     # ---- telling it what to do --------------------------------------------------------------
+
+    def enforce_limits(self, per_sender: dict[str, int]) -> None:
+        self._limits = {sender: SendLimit(rate) for sender, rate in per_sender.items()}
 
     def rate_limit(self, retry_after: int = 1, times: int = 1) -> None:
         for _ in range(times):
@@ -202,7 +211,15 @@ class TwilioApiDouble:
             return _Failure(400, 21602, "Message body is required.")
         if not (form.get("From") or form.get("MessagingServiceSid")):
             return _Failure(400, 21603, "A 'From' phone number is required.")
-        return self._unreachable.get(to.removeprefix("whatsapp:"))
+        unreachable = self._unreachable.get(to.removeprefix("whatsapp:"))
+        if unreachable is not None:
+            return unreachable
+        sender = form.get("From", "")
+        limit = self._limits.get(sender)
+        if limit is not None and not admit(time.monotonic(), (limit, sender)):
+            self.refused_by_limits += 1
+            return _Failure(429, 20429, "Too Many Requests", retry_after=1)
+        return None
 
     def _resource(self, sid: str, form: dict[str, str]) -> dict[str, Any]:
         return {
