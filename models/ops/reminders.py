@@ -1,0 +1,195 @@
+"""Task reminders and the escalation of overdue tasks: what the clock finds due and announces.
+
+A task carries its own place on the clock's work list (`Task.remind_pending_at`,
+`Task.escalate_pending_at`, set by `models/ops/tasks.py` whenever remind_at or due_at is set,
+cleared when the task closes). The scheduler job (schedulers/reminders.py), per batch and in
+one short transaction:
+
+1. `claim_due_reminders` / `claim_overdue_tasks` take the due rows off the list: on PostgreSQL
+   with `FOR UPDATE SKIP LOCKED`, on SQLite under the write lock that `BEGIN IMMEDIATE` holds
+   for the whole transaction. Two schedulers never claim the same row.
+2. `announce_reminders` / `escalate_tasks` write the notices (`notify_user`) in the same
+   transaction, under dedup keys naming the task and the moment (`task:7:remind:<remind_at>`),
+   so a reminder is announced once per remind_at value even if a claim were repeated, and a
+   changed remind_at (a snooze) is announced again.
+
+A crash before the commit leaves the rows on the list; the next tick finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from models.clock import now
+from models.db import dialect
+from models.entities import Office, Task, TaskStatus, User
+from models.ops.user_notices import Button, Notice, notify_user
+from models.queries.heads import nearest_head
+from models.queries.rows import fetch
+from models.text import Text
+
+log = logging.getLogger(__name__)
+
+REMINDER_PURPOSE = "task_reminder"
+OVERDUE_PURPOSE = "task_overdue"
+# The bot's `ReminderAction` (bots/telegram/callbacks.py) unpacks these: "rmd:<act>:<task id>".
+BUTTON_PREFIX = "rmd"
+ReminderAct = Literal["done", "hour", "tmrw"]
+# A notice that could not be written is tried again this much later (and logged each time).
+RETRY_AFTER = timedelta(minutes=1)
+
+_REMINDER = Text("Напоминание", "Reminder")
+_OVERDUE = Text("Просрочена задача", "Overdue task")
+_DUE = Text("Срок: {when}", "Due: {when}")
+_OVERDUE_BODY = Text(
+    "{who} не выполнил(а) задачу «{title}» к сроку {when}.",
+    "{who} has not done “{title}”, due {when}.",
+)
+DONE = Text("✅ Готово", "✅ Done")
+HOUR = Text("+1 ч", "+1 h")
+TOMORROW = Text("Завтра", "Tomorrow")
+
+
+def button_data(act: ReminderAct, task_id: int) -> str:
+    return f"{BUTTON_PREFIX}:{act}:{task_id}"
+
+
+def moment_key(at: datetime) -> str:
+    """A moment in a dedup key: whole seconds since the epoch (stable across dialects)."""
+    return str(int(at.timestamp()))
+
+
+def local_time(at: datetime, timezone: str, language: str) -> str:
+    """A moment on the reader's wall clock, the same way in every notice."""
+    local = at.astimezone(ZoneInfo(timezone))
+    return local.strftime("%d.%m.%Y %H:%M" if language == "ru" else "%Y-%m-%d %H:%M")
+
+
+async def zones_of(users: Sequence[User]) -> dict[int, str]:
+    """Each user's zone: their own, else their office's."""
+    office_ids = {u.office_id for u in users if not u.timezone}
+    offices = dict(
+        await Office.filter(id__in=office_ids).values_list("id", "timezone") if office_ids else []
+    )
+    return {u.id: u.timezone or str(offices.get(u.office_id, "Europe/Moscow")) for u in users}
+
+
+def _fill(text: Text, **values: str) -> Text:
+    return Text(text.ru.format(**values), text.en.format(**values))
+
+
+async def _claim(column: str, before: datetime, limit: int) -> list[int]:
+    """Take up to `limit` tasks whose `column` is at or before `before` off the work list."""
+    if dialect() == "postgres":
+        rows = await fetch(
+            f"WITH due AS (SELECT id FROM task WHERE {column} <= ? ORDER BY {column}, id "
+            f"LIMIT ? FOR UPDATE SKIP LOCKED) "
+            f"UPDATE task SET {column} = NULL FROM due WHERE task.id = due.id RETURNING task.id",
+            [before, limit],
+        )
+        return sorted(int(row["id"]) for row in rows)
+    # SQLite: the transaction took the write lock at BEGIN IMMEDIATE, so nobody claims between
+    # this read and the update.
+    ids = list(
+        await Task.filter(**{f"{column}__lte": before})
+        .order_by(column, "id")
+        .limit(limit)
+        .values_list("id", flat=True)
+    )
+    if ids:
+        await Task.filter(id__in=ids).update(**{column: None})
+    return sorted(int(i) for i in ids)
+
+
+async def claim_due_reminders(limit: int) -> list[int]:
+    """Ids of tasks whose reminder is due, taken off the work list. In the job's transaction."""
+    return await _claim("remind_pending_at", now(), limit)
+
+
+async def claim_overdue_tasks(limit: int, after: timedelta) -> list[int]:
+    """Ids of tasks overdue by more than `after`, taken off the list. In the job's transaction."""
+    return await _claim("escalate_pending_at", now() - after, limit)
+
+
+async def rearm_reminder(task_id: int) -> None:
+    """Put a reminder whose notice failed back on the list, RETRY_AFTER from now."""
+    await Task.filter(id=task_id, status=TaskStatus.OPEN).update(
+        remind_pending_at=now() + RETRY_AFTER
+    )
+
+
+async def rearm_escalation(task_id: int, after: timedelta) -> None:
+    """Put an escalation that failed back on the list, to be due again RETRY_AFTER from now."""
+    await Task.filter(id=task_id, status=TaskStatus.OPEN).update(
+        escalate_pending_at=now() + RETRY_AFTER - after
+    )
+
+
+def reminder_notice(task: Task, zone: str, language: str) -> Notice:
+    body = task.title
+    if task.due_at is not None:
+        when = local_time(task.due_at, zone, language)
+        body += "\n" + _DUE.get(language).format(when=when)
+    return Notice(
+        purpose=REMINDER_PURPOSE,
+        title=_REMINDER,
+        body=Text(body, body),
+        buttons=(
+            (
+                Button(DONE, button_data("done", task.id)),
+                Button(HOUR, button_data("hour", task.id)),
+                Button(TOMORROW, button_data("tmrw", task.id)),
+            ),
+        ),
+        data={"kind": REMINDER_PURPOSE, "task_id": str(task.id)},
+    )
+
+
+async def announce_reminders(task_ids: Sequence[int]) -> int:
+    """Notify each open task's assignee; returns how many tasks were announced to someone."""
+    tasks = await Task.filter(id__in=task_ids, status=TaskStatus.OPEN).select_related("assignee")
+    zones = await zones_of([t.assignee for t in tasks])
+    told = 0
+    for task in tasks:
+        if task.remind_at is None:
+            continue
+        user = task.assignee
+        notice = reminder_notice(task, zones[user.id], user.language)
+        key = f"task:{task.id}:remind:{moment_key(task.remind_at)}"
+        if await notify_user(user, notice, dedup_key=key):
+            told += 1
+    return told
+
+
+async def escalate_tasks(task_ids: Sequence[int]) -> int:
+    """Tell the nearest head of each open overdue task's assignee; returns how many were told."""
+    tasks = await Task.filter(id__in=task_ids, status=TaskStatus.OPEN).select_related("assignee")
+    told = 0
+    for task in tasks:
+        if task.due_at is None:
+            continue
+        head = await nearest_head(task.assignee_id)
+        if head is None:
+            log.info("task %d is overdue, but its assignee has no head to tell", task.id)
+            continue
+        zone = (await zones_of([head]))[head.id]
+        language = head.language
+        body = _OVERDUE_BODY.get(language).format(
+            who=task.assignee.full_name,
+            title=task.title,
+            when=local_time(task.due_at, zone, language),
+        )
+        notice = Notice(
+            purpose=OVERDUE_PURPOSE,
+            title=_OVERDUE,
+            body=Text(body, body),
+            data={"kind": OVERDUE_PURPOSE, "task_id": str(task.id)},
+        )
+        key = f"task:{task.id}:overdue:{moment_key(task.due_at)}"
+        if await notify_user(head, notice, dedup_key=key):
+            told += 1
+    return told
