@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from models.clock import now
 from models.db import dialect
 from models.entities import Office, Task, TaskStatus, User
-from models.ops.user_notices import Button, Notice, notify_user
+from models.ops.user_notices import Button, Notice, notify_user, notify_users
 from models.queries.heads import nearest_head
 from models.queries.rows import fetch
 from models.text import Text
@@ -150,19 +150,17 @@ def reminder_notice(task: Task, zone: str, language: str) -> Notice:
 
 
 async def announce_reminders(task_ids: Sequence[int]) -> int:
-    """Notify each open task's assignee; returns how many tasks were announced to someone."""
+    """Notify each open task's assignee; returns how many outbox rows were written."""
     tasks = await Task.filter(id__in=task_ids, status=TaskStatus.OPEN).select_related("assignee")
     zones = await zones_of([t.assignee for t in tasks])
-    told = 0
+    batch = []
     for task in tasks:
         if task.remind_at is None:
             continue
         user = task.assignee
         notice = reminder_notice(task, zones[user.id], user.language)
-        key = f"task:{task.id}:remind:{moment_key(task.remind_at)}"
-        if await notify_user(user, notice, dedup_key=key):
-            told += 1
-    return told
+        batch.append((user, notice, f"task:{task.id}:remind:{moment_key(task.remind_at)}"))
+    return await notify_users(batch)
 
 
 async def escalate_tasks(task_ids: Sequence[int]) -> int:

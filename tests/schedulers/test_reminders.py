@@ -151,19 +151,19 @@ async def test_one_broken_task_does_not_hold_up_the_others(
     bad = await make_task(org.manager, title="Сломанная", remind_at=T0)
     import models.ops.reminders as reminders
 
-    real = reminders.notify_user
+    real = reminders.notify_users
 
-    async def flaky(user: User, notice: reminders.Notice, *, dedup_key: str) -> object:
-        if notice.body.ru.startswith("Сломанная"):
+    async def flaky(batch: list[tuple[User, reminders.Notice, str]]) -> int:
+        if any(notice.body.ru.startswith("Сломанная") for _, notice, _ in batch):
             raise RuntimeError("the outbox said no")
-        return await real(user, notice, dedup_key=dedup_key)
+        return await real(batch)
 
-    monkeypatch.setattr(reminders, "notify_user", flaky)
+    monkeypatch.setattr(reminders, "notify_users", flaky)
     assert await remind_due() == 2
     sent = await notices("task_reminder")
     assert [m.dedup_key.split(":")[1] for m in sent] == [str(good.id)]
 
-    monkeypatch.setattr(reminders, "notify_user", real)
+    monkeypatch.setattr(reminders, "notify_users", real)
     assert await remind_due() == 0  # put back a minute on
     clock.advance(MINUTE)
     assert await remind_due() == 1
