@@ -38,6 +38,15 @@ HOUR_BUTTON = Text("+1 ч", "+1 h")
 TOMORROW_BUTTON = Text("Завтра", "Tomorrow")
 PICK_BUTTON = Text("Дата…", "Date…")
 
+# A task reminder from the clock, after one of its buttons: the message without its buttons
+REMINDER_DONE = Text(
+    "<b>Напоминание</b>\n{title}\n\n✅ Выполнено.", "<b>Reminder</b>\n{title}\n\n✅ Done."
+)
+REMINDER_MOVED = Text(
+    "<b>Напоминание</b>\n{title}\n\n⏰ Перенесено на {when}.",
+    "<b>Reminder</b>\n{title}\n\n⏰ Moved to {when}.",
+)
+
 # What a task button answers (toasts: plain text)
 TASK_DONE = Text("Готово: «{title}» выполнена.", "Done: “{title}” is complete.")
 TASK_MOVED = Text("Перенёс «{title}» на {when}.", "Moved “{title}” to {when}.")

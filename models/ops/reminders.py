@@ -129,37 +129,45 @@ async def rearm_escalation(task_id: int, after: timedelta) -> None:
     )
 
 
-def reminder_notice(task: Task, zone: str, language: str) -> Notice:
-    body = task.title
-    if task.due_at is not None:
-        when = local_time(task.due_at, zone, language)
-        body += "\n" + _DUE.get(language).format(when=when)
+def reminder_notice(
+    task_id: int, title: str, due_at: datetime | None, zone: str, language: str
+) -> Notice:
+    body = title
+    if due_at is not None:
+        body += "\n" + _DUE.get(language).format(when=local_time(due_at, zone, language))
     return Notice(
         purpose=REMINDER_PURPOSE,
         title=_REMINDER,
         body=Text(body, body),
         buttons=(
             (
-                Button(DONE, button_data("done", task.id)),
-                Button(HOUR, button_data("hour", task.id)),
-                Button(TOMORROW, button_data("tmrw", task.id)),
+                Button(DONE, button_data("done", task_id)),
+                Button(HOUR, button_data("hour", task_id)),
+                Button(TOMORROW, button_data("tmrw", task_id)),
             ),
         ),
-        data={"kind": REMINDER_PURPOSE, "task_id": str(task.id)},
+        data={"kind": REMINDER_PURPOSE, "task_id": str(task_id)},
     )
 
 
 async def announce_reminders(task_ids: Sequence[int]) -> int:
     """Notify each open task's assignee; returns how many outbox rows were written."""
-    tasks = await Task.filter(id__in=task_ids, status=TaskStatus.OPEN).select_related("assignee")
-    zones = await zones_of([t.assignee for t in tasks])
+    # Plain values, not model objects: a burst reads thousands of tasks.
+    tasks = await Task.filter(id__in=task_ids, status=TaskStatus.OPEN).values(
+        "id", "title", "due_at", "remind_at", "assignee_id"
+    )
+    users = {u.id: u for u in await User.filter(id__in={t["assignee_id"] for t in tasks})}
+    zones = await zones_of(list(users.values()))
     batch = []
     for task in tasks:
-        if task.remind_at is None:
+        if task["remind_at"] is None:
             continue
-        user = task.assignee
-        notice = reminder_notice(task, zones[user.id], user.language)
-        batch.append((user, notice, f"task:{task.id}:remind:{moment_key(task.remind_at)}"))
+        user = users[task["assignee_id"]]
+        notice = reminder_notice(
+            task["id"], task["title"], task["due_at"], zones[user.id], user.language
+        )
+        key = f"task:{task['id']}:remind:{moment_key(task['remind_at'])}"
+        batch.append((user, notice, key))
     return await notify_users(batch)
 
 
