@@ -100,7 +100,9 @@ class TimerSettings:
 
 async def _claim(model: type[Model], row_id: int, column: str, value: datetime) -> bool:
     """Mark `column` as told about `value`, unless it already is: True for the one who did."""
-    unmarked = Q(**{f"{column}__isnull": True}) | ~Q(**{column: value})
+    isnull: dict[str, Any] = {f"{column}__isnull": True}
+    same: dict[str, Any] = {column: value}
+    unmarked = Q(**isnull) | ~Q(**same)
     return await model.filter(unmarked, id=row_id).update(**{column: value}) == 1
 
 

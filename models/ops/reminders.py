@@ -94,15 +94,16 @@ async def _claim(column: str, before: datetime, limit: int) -> list[int]:
         return sorted(int(row["id"]) for row in rows)
     # SQLite: the transaction took the write lock at BEGIN IMMEDIATE, so nobody claims between
     # this read and the update.
-    ids = list(
+    due = (
         await Task.filter(**{f"{column}__lte": before})
         .order_by(column, "id")
         .limit(limit)
-        .values_list("id", flat=True)
+        .values("id")
     )
+    ids = sorted(int(row["id"]) for row in due)
     if ids:
         await Task.filter(id__in=ids).update(**{column: None})
-    return sorted(int(i) for i in ids)
+    return ids
 
 
 async def claim_due_reminders(limit: int) -> list[int]:

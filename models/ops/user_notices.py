@@ -93,9 +93,7 @@ def _rows(
                 "address": str(user.telegram_user_id),
                 "body": notice.telegram_html(language),
                 "text_body": notice.body.get(language),
-                "payload": {"buttons": notice.telegram_buttons(language)}
-                if notice.buttons
-                else {},
+                "payload": {"buttons": notice.telegram_buttons(language)} if notice.buttons else {},
                 "dedup_key": f"{dedup_key}:telegram",
             }
         )

@@ -16,7 +16,7 @@ _HHMM = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 
 
 def parse_minute(value: str) -> int | None:
-    """"08:30" → 510 (minutes after midnight); None when it is not a time of day."""
+    """ "08:30" → 510 (minutes after midnight); None when it is not a time of day."""
     match = _HHMM.fullmatch(value.strip())
     if match is None:
         return None

@@ -34,7 +34,7 @@ def quiet_since(last_interaction_at: datetime | None, created_at: datetime) -> d
 
 
 def deadline_phase(deadline: datetime, warn_before: timedelta, at: datetime) -> str | None:
-    """"at" once the deadline has come, "before" within `warn_before` of it, else None."""
+    """ "at" once the deadline has come, "before" within `warn_before` of it, else None."""
     if at >= deadline:
         return "at"
     if at >= deadline - warn_before:

@@ -73,9 +73,7 @@ async def test_done_completes_the_task_and_the_reminder_says_so(
     assert reminder.params["text"] == "<b>Напоминание</b>\nПозвонить &lt;Иванову&gt;"
     assert labels(reminder) == [["✅ Готово", "+1 ч", "Завтра"]]
 
-    await telegram.press(
-        OLGA, button(reminder, "✅ Готово"), message_id=message_id(reminder)
-    )
+    await telegram.press(OLGA, button(reminder, "✅ Готово"), message_id=message_id(reminder))
 
     assert (await Task.get(id=task.id)).status is TaskStatus.DONE
     assert answers(telegram)[-1].params["text"] == "Готово: «Позвонить <Иванову>» выполнена."

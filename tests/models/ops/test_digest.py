@@ -52,9 +52,7 @@ async def test_the_digest_comes_at_nine_local_time_in_each_zone(
     clock.advance(timedelta(hours=6))  # 02:00 UTC: 09:00 in Novosibirsk, 05:00 in Moscow
     assert await send_digests() == 1
     (south,) = await digests(linked.stranger.user_id)
-    assert south.body == (
-        "<b>Ваш день</b>\nНа сегодня: 1\n• Выставить счёт — 03.03.2025 14:00"
-    )
+    assert south.body == ("<b>Ваш день</b>\nНа сегодня: 1\n• Выставить счёт — 03.03.2025 14:00")
     assert await digests(linked.manager.user_id) == []
 
     clock.advance(4 * HOUR - MINUTE)  # 05:59 UTC: 08:59 in Moscow
