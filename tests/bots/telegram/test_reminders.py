@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from bots.telegram.callbacks import ReminderAction
+from bots.telegram.callbacks import OpenCard, ReminderAction
 from models.channels import use_channels
 from models.clock import FrozenClock, use_clock
 from models.entities import Channel, Task, TaskStatus, User
+from models.ops.deal_timers import TimerSettings, open_deal_button, stage_timers
 from models.ops.reminders import button_data
 from schedulers.channels.telegram import TelegramChannel
 from schedulers.outbox import Relay
@@ -28,7 +29,7 @@ from tests.bots.telegram.workday import (
     message_id,
 )
 from tests.doubles.telegram_updates import Person
-from tests.factories import Org, make_org, make_task
+from tests.factories import Org, make_deal, make_org, make_pipeline, make_task
 
 OLGA = Person(8301, "Ольга", "ru")
 JOHN = Person(8302, "John", "en")  # Olga's colleague, in English
@@ -151,3 +152,27 @@ async def test_pressing_done_twice_says_the_task_is_closed(
 
     assert answers(telegram)[-1].params["text"] == "Задача уже закрыта."
     assert len(edits(telegram)) == 1
+
+
+async def test_a_deal_notice_opens_the_deal_card_for_its_owner_only(
+    telegram: BotHarness, clock: FrozenClock, org: Org
+) -> None:
+    await make_pipeline()
+    deal = await make_deal(org.manager, title="Насосы")
+    assert OpenCard.unpack(open_deal_button(deal.id).callback_data) == OpenCard(
+        kind="deal", id=deal.id
+    )
+    clock.advance(timedelta(days=6))
+    await stage_timers(TimerSettings.current())
+    await Relay({Channel.TELEGRAM: TelegramChannel(telegram.bot)}).drain()
+    notice = last_message(telegram, OLGA)
+    assert notice.params["text"].startswith("<b>Сделка дольше срока в этапе</b>\n«Насосы»")
+
+    await telegram.press(OLGA, button(notice, "Открыть сделку"), message_id=message_id(notice))
+    card = [*edits(telegram), *telegram.api.sent(OLGA.id)][-1]
+    assert card is not notice
+    assert "Насосы" in card.params["text"]
+    assert "Сделка дольше срока" not in card.params["text"]
+    await telegram.send(SERGEY, "/start")
+    await telegram.press(SERGEY, button(notice, "Открыть сделку"), message_id=1)
+    assert answers(telegram)[-1].params["show_alert"] is True
