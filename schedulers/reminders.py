@@ -28,8 +28,10 @@ from models.ops.reminders import (
     claim_due_reminders,
     claim_overdue_tasks,
     escalate_tasks,
+    overdue_due,
     rearm_escalation,
     rearm_reminder,
+    reminders_due,
 )
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,8 @@ async def _announce_isolated(
 
 async def remind_due(batch: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
     """The reminder job: every due reminder into the outbox. Returns how many."""
+    if not await reminders_due():
+        return 0
     done = await _work_off(
         "reminders",
         claim_due_reminders,
@@ -104,6 +108,9 @@ class Escalation:
         self.after = after
 
     async def run(self, batch: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
+        if not await overdue_due(self.after):
+            return 0
+
         async def claim(limit: int) -> list[int]:
             return await claim_overdue_tasks(limit, self.after)
 

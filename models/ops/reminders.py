@@ -106,6 +106,16 @@ async def _claim(column: str, before: datetime, limit: int) -> list[int]:
     return ids
 
 
+async def reminders_due() -> bool:
+    """Whether any reminder is due: read without a transaction (ADR 0012), so that a tick with
+    nothing to do never takes SQLite's write lock."""
+    return await Task.filter(remind_pending_at__lte=now()).exists()
+
+
+async def overdue_due(after: timedelta) -> bool:
+    return await Task.filter(escalate_pending_at__lte=now() - after).exists()
+
+
 async def claim_due_reminders(limit: int) -> list[int]:
     """Ids of tasks whose reminder is due, taken off the work list. In the job's transaction."""
     return await _claim("remind_pending_at", now(), limit)
