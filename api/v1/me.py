@@ -210,7 +210,10 @@ async def today(
     actor: CurrentActor,
     _: Transaction,
     quiet_days: Annotated[
-        int | None, Query(ge=1, le=365, description="Default: the pipeline's setting, else 7")
+        int | None,
+        Query(
+            ge=1, le=365, description="Default: the pipeline's setting, else VORONKA_QUIET_DAYS (7)"
+        ),
     ] = None,
 ) -> TodayOut:
     """Your day: overdue and due tasks, deals over their stage time, deals gone quiet."""
