@@ -24,6 +24,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from models.ops.reminders import (
+    Claimed,
     announce_reminders,
     claim_due_reminders,
     claim_overdue_tasks,
@@ -44,8 +45,8 @@ MAX_BATCHES = 400
 
 async def _work_off(
     what: str,
-    claim: Callable[[int], Awaitable[list[int]]],
-    announce: Callable[[Sequence[int]], Awaitable[int]],
+    claim: Callable[[int], Awaitable[list[Claimed]]],
+    announce: Callable[[Sequence[Claimed]], Awaitable[int]],
     rearm: Callable[[int], Awaitable[None]],
     batch: int,
     max_batches: int,
@@ -54,34 +55,34 @@ async def _work_off(
     claimed = 0
     for _ in range(max_batches):
         async with in_transaction():
-            ids = await claim(batch)
-            if ids:
-                await _announce_isolated(what, ids, announce, rearm)
-        claimed += len(ids)
-        if len(ids) < batch:
+            tasks = await claim(batch)
+            if tasks:
+                await _announce_isolated(what, tasks, announce, rearm)
+        claimed += len(tasks)
+        if len(tasks) < batch:
             break
     return claimed
 
 
 async def _announce_isolated(
     what: str,
-    ids: Sequence[int],
-    announce: Callable[[Sequence[int]], Awaitable[int]],
+    tasks: Sequence[Claimed],
+    announce: Callable[[Sequence[Claimed]], Awaitable[int]],
     rearm: Callable[[int], Awaitable[None]],
 ) -> None:
     try:
         async with in_transaction():  # a savepoint: a failure undoes only the notices
-            await announce(ids)
+            await announce(tasks)
         return
     except Exception:
-        log.warning("%s: a batch of %d failed, trying one by one", what, len(ids))
-    for task_id in ids:
+        log.warning("%s: a batch of %d failed, trying one by one", what, len(tasks))
+    for task in tasks:
         try:
             async with in_transaction():
-                await announce([task_id])
+                await announce([task])
         except Exception:
-            log.exception("%s: task %d failed; tried again later", what, task_id)
-            await rearm(task_id)
+            log.exception("%s: task %d failed; tried again later", what, task.id)
+            await rearm(task.id)
 
 
 async def remind_due(batch: int = BATCH_SIZE, max_batches: int = MAX_BATCHES) -> int:
@@ -111,7 +112,7 @@ class Escalation:
         if not await overdue_due(self.after):
             return 0
 
-        async def claim(limit: int) -> list[int]:
+        async def claim(limit: int) -> list[Claimed]:
             return await claim_overdue_tasks(limit, self.after)
 
         async def rearm(task_id: int) -> None:
