@@ -9,6 +9,7 @@ import logging
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -24,7 +25,9 @@ from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
 from schedulers.outbox import Relay, add_outbox_relay
+from schedulers.reminders import add_reminders
 from schedulers.rules import Webhooks, add_rule_jobs
+from schedulers.timers import add_timers
 
 log = logging.getLogger("voronka")
 
@@ -136,6 +139,12 @@ def build_clock(settings: Settings) -> Clock:
     """The scheduler with every job, each run only while this process holds the lease."""
     scheduler = build_scheduler()
     add_housekeeping(scheduler)
+    add_reminders(
+        scheduler,
+        interval=settings.reminder_interval,
+        escalate_after=timedelta(hours=settings.escalate_after_hours),
+    )
+    add_timers(scheduler, interval=settings.timers_interval)
     channels = build_channels(settings)
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)

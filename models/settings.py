@@ -127,6 +127,27 @@ class Settings(BaseSettings):
         default=None,
         description="Key of the HMAC-SHA256 signature of rules' webhooks (webhooks need it)",
     )
+    reminder_interval: float = Field(
+        default=1.0, ge=0.2, le=60, description="Seconds between looks for due task reminders"
+    )
+    timers_interval: float = Field(
+        default=60.0, ge=1, le=3600, description="Seconds between looks for deal timers, digests"
+    )
+    escalate_after_hours: float = Field(
+        default=4.0, ge=0, le=24 * 30, description="An overdue task goes to the head after this"
+    )
+    stage_escalate_after_hours: float = Field(
+        default=24.0, ge=0, le=24 * 90, description="After the owner's stage reminder, the head's"
+    )
+    deadline_warn_hours: float = Field(
+        default=24.0, ge=0, le=24 * 30, description="Notice this long before a deal/lead deadline"
+    )
+    quiet_days: int = Field(
+        default=7, ge=1, le=3650, description="Days without interaction (pipeline's own first)"
+    )
+    digest_time: str = Field(
+        default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local"
+    )
 
     @field_validator("timezone")
     @classmethod

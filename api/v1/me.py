@@ -1,4 +1,5 @@
-"""The signed-in user: profile, personal access tokens, push devices (/v1/me)."""
+"""The signed-in user: profile, personal access tokens, push devices, the morning digest
+(/v1/me)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from models.ops.access_tokens import (
     revoke_personal_token,
 )
 from models.ops.devices import list_devices, register_device, unregister_device
+from models.ops.digest import DigestChoice, digest_choice, set_my_digest
 from models.ops.profile import my_profile
 from models.ops.telegram_link import issue_telegram_link, unlink_telegram
 from models.queries.today import my_day
@@ -208,7 +210,10 @@ async def today(
     actor: CurrentActor,
     _: Transaction,
     quiet_days: Annotated[
-        int | None, Query(ge=1, le=365, description="Default: the pipeline's setting, else 7")
+        int | None,
+        Query(
+            ge=1, le=365, description="Default: the pipeline's setting, else VORONKA_QUIET_DAYS (7)"
+        ),
     ] = None,
 ) -> TodayOut:
     """Your day: overdue and due tasks, deals over their stage time, deals gone quiet."""
@@ -220,3 +225,35 @@ async def today(
         stuck_deals=[TodayDeal.model_validate(d) for d in day.stuck_deals],
         quiet_deals=[TodayDeal.model_validate(d) for d in day.quiet_deals],
     )
+
+
+class DigestOut(Output):
+    enabled: bool = Field(description="Whether the morning digest comes")
+    time: str = Field(
+        description="Local time of day (HH:MM) in your zone: your own, else the installation's",
+        examples=["09:00"],
+    )
+
+
+class DigestIn(Input):
+    enabled: bool | None = None
+    time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] | None = Field(
+        default=None, description="Local time of day, HH:MM", examples=["08:30"]
+    )
+
+
+def _digest_out(choice: DigestChoice) -> DigestOut:
+    return DigestOut(enabled=choice.enabled, time=choice.time)
+
+
+@router.get("/digest", operation_id="getMyDigest")
+async def get_digest(actor: CurrentActor, _: Transaction) -> DigestOut:
+    """The morning digest: today's tasks, overdue ones, stuck and quiet deals, in Telegram and
+    as a push, once a day at this local time."""
+    return _digest_out(digest_choice(await my_profile(actor)))
+
+
+@router.patch("/digest", operation_id="updateMyDigest", responses=problem_responses(422))
+async def update_digest(body: DigestIn, actor: CurrentActor, _: Transaction) -> DigestOut:
+    """Turn the morning digest on or off, or move it; omitted fields stay as they are."""
+    return _digest_out(await set_my_digest(actor, enabled=body.enabled, time=body.time))

@@ -26,7 +26,15 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Position = Annotated[int, Field(ge=0, le=32767, description="Order; ties are broken by id")]
 Probability = Annotated[int, Field(ge=0, le=100, description="Percent")]
 PlannedDays = Annotated[int, Field(ge=0, le=3650)]
-StaleDays = Annotated[int, Field(ge=1, le=3650, description="Days without activity, then stale")]
+StaleDays = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=3650,
+        description="Days without an interaction before an open deal is quiet and its owner is "
+        "told; unset: the installation's VORONKA_QUIET_DAYS (7)",
+    ),
+]
 RequiredFields = Annotated[
     list[Annotated[str, Field(max_length=50)]],
     Field(max_length=10, description="amount, deadline, contact_id, company_id, source_id"),

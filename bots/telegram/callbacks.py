@@ -4,7 +4,10 @@ to whatever the payload names, through the same operations as everywhere else.""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
@@ -23,3 +26,11 @@ class StartLog(CallbackData, prefix="log"):
 
     kind: str
     id: int
+
+
+class ReminderAction(CallbackData, prefix="rmd"):
+    """A button of a task reminder the clock sent (models/ops/reminders.py writes the payload
+    as "rmd:<act>:<task id>"): Done, +1 h or Tomorrow on task `id`."""
+
+    act: Literal["done", "hour", "tmrw"]
+    id: int = Field(ge=1, le=2**31 - 1)

@@ -64,6 +64,9 @@ COMMANDS: tuple[BotCommandText, ...] = (
         "log",
         Text("Записать звонок, встречу, визит или заметку", "Log a call, meeting, visit or note"),
     ),
+    BotCommandText(
+        "digest", Text("Утренняя сводка: время, вкл/выкл", "Morning digest: time, on/off")
+    ),
     BotCommandText("cancel", Text("Отменить начатое", "Cancel what is in progress")),
     BotCommandText("help", Text("Что умеет бот", "What the bot can do")),
     BotCommandText("lang", Text("Язык: русский или English", "Language: English or Russian")),

@@ -38,6 +38,15 @@ HOUR_BUTTON = Text("+1 ч", "+1 h")
 TOMORROW_BUTTON = Text("Завтра", "Tomorrow")
 PICK_BUTTON = Text("Дата…", "Date…")
 
+# A task reminder from the clock, after one of its buttons: the message without its buttons
+REMINDER_DONE = Text(
+    "<b>Напоминание</b>\n{title}\n\n✅ Выполнено.", "<b>Reminder</b>\n{title}\n\n✅ Done."
+)
+REMINDER_MOVED = Text(
+    "<b>Напоминание</b>\n{title}\n\n⏰ Перенесено на {when}.",
+    "<b>Reminder</b>\n{title}\n\n⏰ Moved to {when}.",
+)
+
 # What a task button answers (toasts: plain text)
 TASK_DONE = Text("Готово: «{title}» выполнена.", "Done: “{title}” is complete.")
 TASK_MOVED = Text("Перенёс «{title}» на {when}.", "Moved “{title}” to {when}.")
@@ -78,3 +87,21 @@ DEAL_AMOUNT = Text(" — {amount}", " — {amount}")
 DEAL_OVERDUE = Text(" · ⏰ {days} в этапе", " · ⏰ {days} in the stage")
 DEALS_STAGE_MORE = Text("…и ещё {count}", "…and {count} more")
 DEALS_LIST_BUTTON = Text("{n}. {title}", "{n}. {title}")
+
+# /digest
+DIGEST_ON = Text(
+    "Утренняя сводка приходит каждый день в {time} по вашему времени: задачи на сегодня, "
+    "просроченное, сделки дольше срока и без контакта.\n"
+    "Другое время: /digest 08:30, выключить: /digest off",
+    "The morning digest comes every day at {time} your time: today's tasks, overdue ones, "
+    "deals over their stage time and with no contact.\n"
+    "Another time: /digest 08:30, turn it off: /digest off",
+)
+DIGEST_OFF = Text(
+    "Утренняя сводка выключена. Включить: /digest on",
+    "The morning digest is off. Turn it on: /digest on",
+)
+DIGEST_BAD = Text(
+    "Не понял: напишите время, например /digest 08:30, или /digest on, /digest off.",
+    "I did not get that: write a time, like /digest 08:30, or /digest on, /digest off.",
+)

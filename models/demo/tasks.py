@@ -58,12 +58,17 @@ def build_tasks(ctx: Context, org: DemoOrg, clients: Clients, deals: Deals) -> l
             done_at = min(ctx.now, due + timedelta(hours=rng.uniform(-30, 4)))
             done_at = max(done_at, created)
         by_head = user.role is Role.MANAGER and rng.random() < 0.2
+        # Only what is still ahead joins the clock's work list: a demo that starts does not
+        # announce a week of invented past reminders at once.
+        ahead = status is TaskStatus.OPEN and due > ctx.now
         rows.append(
             Task(
                 title=title,
                 status=status,
                 due_at=due,
                 remind_at=due - timedelta(minutes=30),
+                remind_pending_at=due - timedelta(minutes=30) if ahead else None,
+                escalate_pending_at=due if ahead else None,
                 completed_at=done_at,
                 assignee_id=user.id,
                 author_id=head.id if by_head else user.id,

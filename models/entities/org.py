@@ -53,6 +53,12 @@ class User(Timestamped):
     # Set when Telegram refused a message to the user (they blocked the bot), cleared when they
     # write to the bot again.
     telegram_blocked_at = fields.DatetimeField(null=True)
+    # The morning digest (models/ops/digest.py): on or off, at this wall time in the user's zone
+    # in minutes after midnight (null: the installation's VORONKA_DIGEST_TIME), and the local
+    # date it last went out.
+    digest_enabled = fields.BooleanField(default=True)
+    digest_minute = fields.SmallIntField(null=True)
+    digest_sent_on = fields.DateField(null=True)
 
     office_id: int
 

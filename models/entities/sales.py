@@ -94,6 +94,9 @@ class Lead(Versioned):
     notes = fields.TextField(default="")
     status = fields.CharEnumField(LeadStatus, max_length=16, default=LeadStatus.NEW)
     deadline = fields.DatetimeField(null=True)
+    # The deadline value the owner was warned of before, and told of at it (deal_timers.py).
+    deadline_warned_for = fields.DatetimeField(null=True)
+    deadline_noticed_for = fields.DatetimeField(null=True)
     source: ForeignKeyNullableRelation[Source] = fields.ForeignKeyField(
         "voronka.Source", related_name="leads", null=True, on_delete=fields.SET_NULL
     )
@@ -124,6 +127,7 @@ class Lead(Versioned):
     class Meta:
         table = "lead"
         indexes = (
+            ("deadline",),
             ("owner_id", "updated_at"),
             ("office_id", "updated_at"),
         )
@@ -161,6 +165,14 @@ class Deal(Versioned, MoneyMixin):
     loss_comment = fields.TextField(default="")
     closed_at = fields.DatetimeField(null=True)
     last_interaction_at = fields.DatetimeField(null=True)
+    # What the clock has told about (models/ops/deal_timers.py), each the value it was about:
+    # the stage entry overdue (owner, then head), the deadline (before, at), the start of a
+    # silence. A new stage entry, deadline or interaction differs, and is told about again.
+    stage_noticed_for = fields.DatetimeField(null=True)
+    stage_escalated_for = fields.DatetimeField(null=True)
+    deadline_warned_for = fields.DatetimeField(null=True)
+    deadline_noticed_for = fields.DatetimeField(null=True)
+    quiet_noticed_for = fields.DatetimeField(null=True)
 
     pipeline_id: int
     stage_id: int
@@ -179,6 +191,7 @@ class Deal(Versioned, MoneyMixin):
         # never the table: 12 ms became 0.4 ms for a manager with 2,000 deals, and a head's
         # board over 20,000 deals 24 ms became 3.4 ms.
         indexes = (
+            ("deadline",),
             ("owner_id", "updated_at"),
             ("stage_id", "stage_entered_at"),
             ("office_id", "updated_at"),

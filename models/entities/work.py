@@ -103,6 +103,11 @@ class Task(Versioned):
     due_at = fields.DatetimeField(null=True, db_index=True)
     remind_at = fields.DatetimeField(null=True, db_index=True)
     completed_at = fields.DatetimeField(null=True)
+    # The clock's work list (models/ops/reminders.py): the remind_at not yet announced and the
+    # due_at not yet escalated, cleared when done and when the task closes, so that the due
+    # ones are one index range however many tasks were reminded before.
+    remind_pending_at = fields.DatetimeField(null=True, db_index=True)
+    escalate_pending_at = fields.DatetimeField(null=True, db_index=True)
     assignee: ForeignKeyRelation[User] = fields.ForeignKeyField(
         "voronka.User", related_name="tasks", on_delete=fields.RESTRICT
     )

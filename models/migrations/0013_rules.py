@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('voronka', '0011_client_subscriptions')]
+    dependencies = [('voronka', '0012_clock_notices')]
 
     initial = False
 

@@ -69,13 +69,24 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
     return columns
 
 
+def _armed(columns: Mapping[str, Any]) -> dict[str, Any]:
+    """The clock's work list follows the times: a new remind_at is announced once more, a new
+    due_at may escalate once more (models/ops/reminders.py)."""
+    armed: dict[str, Any] = {}
+    if "remind_at" in columns:
+        armed["remind_pending_at"] = columns["remind_at"]
+    if "due_at" in columns:
+        armed["escalate_pending_at"] = columns["due_at"]
+    return armed
+
+
 async def create_task(actor: Actor, values: Mapping[str, Any]) -> Task:
     errors = FieldErrors()
     if not str(values.get("title") or "").strip():
         errors.add("title", "required", f.REQUIRED)
     columns = await _clean(actor, {"assignee_id": None, **values}, errors)
     errors.raise_if_any()
-    task = await Task.create(**columns, author_id=actor.user_id)
+    task = await Task.create(**columns, **_armed(columns), author_id=actor.user_id)
     await audit_created(actor, ENTITY, task.id, columns)
     await emit(ENTITY, task.id, "created", {k: (None, v) for k, v in columns.items()})
     return task
@@ -102,7 +113,7 @@ async def update_task(
     columns = await _clean(actor, values, errors)
     errors.raise_if_any()
     changes = {name: (getattr(task, name), value) for name, value in columns.items()}
-    await update_versioned(task, version, **columns)
+    await update_versioned(task, version, **columns, **_armed(columns))
     await audit_changes(actor, ENTITY, task_id, changes)
     await emit(ENTITY, task_id, "updated", changes)
     return task
@@ -110,7 +121,14 @@ async def update_task(
 
 async def _set_status(actor: Actor, task: Task, status: TaskStatus, version: int | None) -> Task:
     changes = {"status": (task.status, status)}
-    await update_versioned(task, version, status=status, completed_at=now())
+    await update_versioned(
+        task,
+        version,
+        status=status,
+        completed_at=now(),
+        remind_pending_at=None,
+        escalate_pending_at=None,
+    )
     await audit_changes(actor, ENTITY, task.id, changes)
     await emit(ENTITY, task.id, "updated", changes)
     return task
@@ -150,7 +168,14 @@ async def _snooze(actor: Actor, task: Task, until: datetime, version: int | None
         errors.add("until", "in_past", _IN_PAST)
     errors.raise_if_any()
     changes = {"due_at": (task.due_at, until), "remind_at": (task.remind_at, until)}
-    await update_versioned(task, version, due_at=until, remind_at=until)
+    await update_versioned(
+        task,
+        version,
+        due_at=until,
+        remind_at=until,
+        remind_pending_at=until,
+        escalate_pending_at=until,
+    )
     await audit_changes(actor, ENTITY, task_id, changes, action="snooze")
     await emit(ENTITY, task_id, "updated", changes)
     return task

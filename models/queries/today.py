@@ -10,8 +10,7 @@ from models.actor import Actor
 from models.clock import now
 from models.entities import Deal, Task, TaskStatus
 from models.rules.timing import gone_quiet, stage_overdue
-
-DEFAULT_QUIET_DAYS = 7
+from models.settings import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +39,7 @@ async def my_day(actor: Actor, quiet_days: int | None = None) -> MyDay:
         .select_related("stage", "pipeline")
         .order_by("stage_entered_at", "id")
     )
+    default_quiet = get_settings().quiet_days
     stuck = [d for d in deals if stage_overdue(d.stage_entered_at, d.stage.planned_days, at)]
     quiet = [
         d
@@ -47,7 +47,7 @@ async def my_day(actor: Actor, quiet_days: int | None = None) -> MyDay:
         if gone_quiet(
             d.last_interaction_at,
             d.created_at,
-            quiet_days or d.pipeline.stale_after_days or DEFAULT_QUIET_DAYS,
+            quiet_days or d.pipeline.stale_after_days or default_quiet,
             at,
         )
     ]

@@ -142,7 +142,15 @@ def test_the_host_guards_every_job() -> None:
     clock = build_clock(Settings(database_url="sqlite://:memory:"))
     scheduler, leadership = clock.scheduler, clock.leadership
     jobs = scheduler.get_jobs()
-    assert {"housekeeping.purge_expired", "outbox.relay", LEASE_JOB_ID} <= {j.id for j in jobs}
+    assert {
+        "housekeeping.purge_expired",
+        "outbox.relay",
+        "reminders.remind",
+        "reminders.escalate",
+        "timers.deals",
+        "timers.digest",
+        LEASE_JOB_ID,
+    } <= {j.id for j in jobs}
     for job in jobs:
         if job.id != LEASE_JOB_ID:
             assert getattr(job.func, "leader_only", False) is True, job.id

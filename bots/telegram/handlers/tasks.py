@@ -1,4 +1,6 @@
-"""`/tasks` and the task buttons of every task list (`/today` and `/tasks`).
+"""`/tasks`, the task buttons of every task list (`/today` and `/tasks`), and the buttons of the
+task reminders the clock sends (`ReminderAction`: Done, +1 h, Tomorrow; the reminder is edited
+to say what became of the task, without its buttons).
 
 Buttons: Done (`complete_task`), +1 h and Tomorrow (`put_off_task`), Date… (asks for a date in
 free text, read by `parse_when` in the user's zone, then `snooze_task`), More and Back (pages).
@@ -23,6 +25,7 @@ from tortoise.transactions import in_transaction
 
 from bots.telegram import formats
 from bots.telegram import texts_work as t
+from bots.telegram.callbacks import ReminderAction
 from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.task_views import (
     DAY,
@@ -117,6 +120,38 @@ async def act_on_task(
             replies.notify(t.TASK_MOVED, title=title, when=reader.when(task.due_at))
     screen = await list_screen(actor, ListRef.of(callback_data), reader)
     _show_in_place(query, replies, screen)
+
+
+async def act_on_reminder(
+    query: CallbackQuery, callback_data: ReminderAction, actor: Actor, replies: Replies
+) -> None:
+    """A reminder's button: the same operations, and with the same rights, as a list's."""
+    reader = Reader.of(actor, replies.language)
+    try:
+        async with in_transaction():  # a savepoint: a refused change leaves nothing behind
+            if callback_data.act == "done":
+                task = await complete_task(actor, callback_data.id, version=None)
+            else:
+                preset: SnoozePreset = "hour" if callback_data.act == "hour" else "tomorrow"
+                task = await put_off_task(actor, callback_data.id, preset, version=None)
+    except NotFound:
+        replies.notify(t.TASK_GONE, alert=True)
+        return
+    except DomainError as error:
+        replies.notify(_sentence(error), alert=True)
+        return
+    title = formats.shorten(task.title, TOAST_TITLE_LIMIT)
+    message_id = pressed_message(query)
+    if task.status is TaskStatus.DONE:
+        replies.notify(t.TASK_DONE, title=title)
+        if message_id is not None:
+            replies.edit(message_id, t.REMINDER_DONE, title=task.title)
+        return
+    assert task.due_at is not None
+    when = reader.when(task.due_at)
+    replies.notify(t.TASK_MOVED, title=title, when=when)
+    if message_id is not None:
+        replies.edit(message_id, t.REMINDER_MOVED, title=task.title, when=when)
 
 
 async def _ask_for_date(
@@ -228,6 +263,7 @@ def build() -> Router:
     router.message.register(show_tasks, Command("tasks"))
     router.message.register(read_date, PickDate.waiting, F.text, ~F.text.startswith("/"))
     router.callback_query.register(act_on_task, TaskAction.filter())
+    router.callback_query.register(act_on_reminder, ReminderAction.filter())
     router.callback_query.register(turn_page, TaskPage.filter())
     router.callback_query.register(cancel_date, CancelPickDate.filter())
     return router

@@ -105,3 +105,30 @@ async def test_telegram_link_needs_a_configured_bot(
     assert on.status_code == 201
     body = on.json()
     assert body["url"] == f"https://t.me/voronka_bot?start={body['token']}"
+
+
+async def test_the_morning_digest_is_on_at_nine_by_default_and_the_user_moves_or_stops_it(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    headers = await _headers(client, user)
+    assert (await client.get("/v1/me/digest", headers=headers)).json() == {
+        "enabled": True,
+        "time": "09:00",
+    }
+    moved = await client.patch("/v1/me/digest", json={"time": "07:45"}, headers=headers)
+    assert moved.json() == {"enabled": True, "time": "07:45"}
+    stopped = await client.patch("/v1/me/digest", json={"enabled": False}, headers=headers)
+    assert stopped.json() == {"enabled": False, "time": "07:45"}
+    stored = await User.get(id=user.id)
+    assert (stored.digest_enabled, stored.digest_minute) == (False, 7 * 60 + 45)
+
+
+async def test_a_bad_digest_time_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, user: User
+) -> None:
+    headers = await _headers(client, user)
+    for body in ({"time": "7:5"}, {"time": "24:00"}, {"enabled": "yes"}, {"hour": 9}):
+        answer = await client.patch("/v1/me/digest", json=body, headers=headers)
+        assert answer.status_code == 422, body
+        assert answer.headers["content-type"] == "application/problem+json"
+    assert (await client.get("/v1/me/digest", headers=headers)).json()["time"] == "09:00"
