@@ -25,6 +25,11 @@ from models.entities.enums import (
     ConsentPurpose,
     Direction,
     InteractionKind,
+    KpiLevel,
+    KpiMetric,
+    KpiMode,
+    KpiRecipient,
+    KpiSubject,
     LeadStatus,
     MessageState,
     OfficeKind,
@@ -33,8 +38,9 @@ from models.entities.enums import (
     StageKind,
     TaskStatus,
 )
+from models.entities.kpi import KpiBreach, KpiDefinition
 from models.entities.messaging import OutboundMessage, Template
-from models.entities.org import Absence, Office, Plan, User
+from models.entities.org import Absence, Handover, Office, Plan, User
 from models.entities.sales import (
     Deal,
     Lead,
@@ -65,9 +71,17 @@ __all__ = [
     "Deal",
     "Device",
     "Direction",
+    "Handover",
     "IdempotencyRecord",
     "Interaction",
     "InteractionKind",
+    "KpiBreach",
+    "KpiDefinition",
+    "KpiLevel",
+    "KpiMetric",
+    "KpiMode",
+    "KpiRecipient",
+    "KpiSubject",
     "Lead",
     "LeadStatus",
     "LoginFailure",
