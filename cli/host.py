@@ -19,6 +19,7 @@ from cli.database import database
 from models.entities import Channel
 from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
 from models.settings import Settings
+from schedulers.absences import add_absence_jobs
 from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
@@ -130,6 +131,7 @@ def build_clock(settings: Settings) -> Clock:
     """The scheduler with every job, each run only while this process holds the lease."""
     scheduler = build_scheduler()
     add_housekeeping(scheduler)
+    add_absence_jobs(scheduler, settings.absence_handover)
     channels = build_channels(settings)
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)
