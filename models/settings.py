@@ -79,6 +79,14 @@ class Settings(BaseSettings):
         default=5.0, ge=0.5, le=3600, description="Seconds between the relay's runs"
     )
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
+    absence_handover: Literal["head", "least_loaded"] = Field(
+        default="head",
+        description="Who takes an absent user's work when no deputy is given: the nearest head "
+        "or the least-loaded colleague of the office (each falls back to the other)",
+    )
+    kpi_interval: float = Field(
+        default=900, ge=60, le=86400, description="Seconds between KPI evaluations"
+    )
 
     @field_validator("timezone")
     @classmethod
