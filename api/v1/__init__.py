@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.v1 import (
+    absences,
     auth,
     board,
     companies,
@@ -38,3 +39,4 @@ router.include_router(reference.router)
 router.include_router(leads.router)
 router.include_router(templates.router)
 router.include_router(outbox.router)
+router.include_router(absences.router)

@@ -21,6 +21,7 @@ import pytest_asyncio
 from api.contract import CONTRACT
 from models.clock import now
 from models.entities import (
+    Absence,
     Channel,
     Deal,
     LossReason,
@@ -34,6 +35,7 @@ from models.entities import (
     Template,
     User,
 )
+from models.ops.absences import plan_absence
 from models.ops.interactions import log_interaction
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
@@ -113,6 +115,10 @@ RULES: dict[str, Rule] = {
     "previewTemplate": Rule(lambda i: {"contact_id": i["contact_id"]}, admin_only=True),
     "getOutboundMessage": Rule(admin_only=True),
     "replayOutboundMessage": Rule(_none, admin_only=True),
+    "getAbsence": Rule(),
+    "getAbsenceHandover": Rule(),
+    "cancelAbsence": Rule(_none),
+    "shortenAbsence": Rule(lambda i: {"ends_at": (now() + timedelta(days=2)).isoformat()}),
 }
 
 
@@ -186,7 +192,11 @@ async def world(client: httpx.AsyncClient) -> World:
         dedup_key="matrix",
         state=MessageState.DEAD,
     )
+    absence = await plan_absence(
+        actor, {"starts_at": now() + timedelta(days=1), "ends_at": now() + timedelta(days=5)}
+    )
     ids: Ids = {
+        "absence_id": absence.id,
         "company_id": company.id,
         "contact_id": contact.id,
         "deal_id": deal.id,
@@ -235,6 +245,7 @@ async def _fingerprint() -> list[Any]:
     offices = await Office.all().order_by("id").values_list("name", flat=True)
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
+    absences = await Absence.all().order_by("id").values_list("ends_at", "cancelled_at")
     return [
         deal.version,
         deal.stage_id,
@@ -243,6 +254,7 @@ async def _fingerprint() -> list[Any]:
         offices,
         templates,
         messages,
+        absences,
     ]
 
 
