@@ -23,3 +23,11 @@ class StartLog(CallbackData, prefix="log"):
 
     kind: str
     id: int
+
+
+class HandoverChoice(CallbackData, prefix="ho"):
+    """Take back (`act` "back") or Leave ("leave") the work handed over during absence `id`.
+    Packs to the text `models.ops.absences.handover_callback` writes into the return notice."""
+
+    act: str
+    id: int
