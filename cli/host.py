@@ -23,6 +23,7 @@ from schedulers.absences import add_absence_jobs
 from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
+from schedulers.kpi import add_kpi_job
 from schedulers.outbox import Relay, add_outbox_relay
 
 log = logging.getLogger("voronka")
@@ -132,6 +133,7 @@ def build_clock(settings: Settings) -> Clock:
     scheduler = build_scheduler()
     add_housekeeping(scheduler)
     add_absence_jobs(scheduler, settings.absence_handover)
+    add_kpi_job(scheduler, settings.kpi_interval)
     channels = build_channels(settings)
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)

@@ -283,7 +283,7 @@ async def _absent_now(at: datetime) -> set[int]:
     return {int(user_id) for user_id in rows}
 
 
-async def _nearest_head(user: User, away: set[int]) -> int | None:
+async def nearest_head(user: User, away: set[int]) -> int | None:
     """The active head of the user's office, or of the nearest office above it, who is not
     away; none for a user whose tree has no such head."""
     office = await user.office
@@ -307,7 +307,7 @@ async def pick_substitute(absence: Absence, policy: HandoverPolicy, at: datetime
     order = ("head", "least_loaded") if policy == "head" else ("least_loaded", "head")
     for way in order:
         if way == "head":
-            found = await _nearest_head(user, away)
+            found = await nearest_head(user, away)
         else:
             found = await least_loaded_user(user.office_id, exclude=away)
         if found is not None:
