@@ -24,6 +24,7 @@ ENTITY_MODULES = [
     "models.entities.telegram",
     "models.entities.messaging",
     "models.entities.scheduling",
+    "models.entities.kpi",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from models.clock import now
+from models.entities.enums import KpiLevel, KpiMetric, KpiMode, KpiRecipient, KpiSubject
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -26,6 +27,46 @@ class Migration(migrations.Migration):
                 ('outcome', fields.CharField(null=True, max_length=16)),
             ],
             options={'table': 'handover', 'app': 'voronka', 'unique_together': (('absence_id', 'entity', 'entity_id'),), 'indexes': [Index(fields=['to_user_id']), Index(fields=['from_user_id']), Index(fields=['entity', 'entity_id'])], 'pk_attr': 'id', 'table_description': 'One item (task, deal or lead) moved from an absent user to a substitute.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='KpiDefinition',
+            fields=[
+                ('created_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(default=now, db_index=True, auto_now=False, auto_now_add=False)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('name', fields.CharField(max_length=200)),
+                ('metric', fields.CharEnumField(description='INTERACTIONS: interactions\nCALLS: calls\nMEETINGS: meetings\nVISITS: visits\nNEW_DEALS: new_deals\nDEALS_WON: deals_won\nREVENUE: revenue', enum_type=KpiMetric, max_length=32)),
+                ('subject', fields.CharEnumField(default=KpiSubject.USER, description='USER: user\nOFFICE: office', enum_type=KpiSubject, max_length=16)),
+                ('mode', fields.CharEnumField(default=KpiMode.PACE, description='PACE: pace\nMINIMUM: minimum', enum_type=KpiMode, max_length=16)),
+                ('warning', fields.BigIntField()),
+                ('critical', fields.BigIntField()),
+                ('office', fields.ForeignKeyField('voronka.Office', source_field='office_id', null=True, db_constraint=True, to_field='id', related_name='kpi_definitions', on_delete=OnDelete.CASCADE)),
+                ('grace_days', fields.IntField(default=3)),
+                ('notify', fields.CharEnumField(default=KpiRecipient.BOTH, description='USER: user\nHEAD: head\nBOTH: both\nNONE: none', enum_type=KpiRecipient, max_length=16)),
+                ('task_for', fields.CharEnumField(default=KpiRecipient.USER, description='USER: user\nHEAD: head\nBOTH: both\nNONE: none', enum_type=KpiRecipient, max_length=16)),
+                ('is_active', fields.BooleanField(default=True)),
+            ],
+            options={'table': 'kpi_definition', 'app': 'voronka', 'indexes': [Index(fields=['office_id'])], 'pk_attr': 'id', 'table_description': 'A KPI: a metric measured per user or per office over a calendar month, with warning and'},
+            bases=['Timestamped'],
+        ),
+        ops.CreateModel(
+            name='KpiBreach',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('definition', fields.ForeignKeyField('voronka.KpiDefinition', source_field='definition_id', db_constraint=True, to_field='id', related_name='breaches', on_delete=OnDelete.CASCADE)),
+                ('subject_key', fields.CharField(max_length=32)),
+                ('user', fields.ForeignKeyField('voronka.User', source_field='user_id', null=True, db_constraint=True, to_field='id', related_name='kpi_breaches', on_delete=OnDelete.CASCADE)),
+                ('office', fields.ForeignKeyField('voronka.Office', source_field='office_id', null=True, db_constraint=True, to_field='id', related_name='kpi_breaches', on_delete=OnDelete.CASCADE)),
+                ('period_start', fields.DateField()),
+                ('level', fields.CharEnumField(description='OK: ok\nWARNING: warning\nCRITICAL: critical', enum_type=KpiLevel, max_length=16)),
+                ('value', fields.BigIntField()),
+                ('target', fields.BigIntField(null=True)),
+                ('expected', fields.BigIntField()),
+                ('detected_at', fields.DatetimeField(default=now, auto_now=False, auto_now_add=False)),
+                ('task', fields.ForeignKeyField('voronka.Task', source_field='task_id', null=True, db_constraint=True, to_field='id', related_name='kpi_breaches', on_delete=OnDelete.SET_NULL)),
+            ],
+            options={'table': 'kpi_breach', 'app': 'voronka', 'unique_together': (('definition_id', 'subject_key', 'period_start', 'level'),), 'indexes': [Index(fields=['user_id', 'period_start']), Index(fields=['office_id', 'period_start']), Index(fields=['task_id'])], 'pk_attr': 'id', 'table_description': 'A KPI found below a threshold for a user or an office in a period, once per level.'},
             bases=['Model'],
         ),
         ops.AlterModelOptions(

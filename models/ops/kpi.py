@@ -472,7 +472,9 @@ async def check_kpi(subject: Subject) -> KpiBreach | None:
     recorded = KpiBreach.filter(
         definition_id=definition.id, subject_key=key, period_start=status.period.start
     )
-    if await recorded.filter(level=level).exists():
+    # Once per level and period, and a warning after a critical breach is no news.
+    as_bad = [level, KpiLevel.CRITICAL]
+    if await recorded.filter(level__in=as_bad).exists():
         return None
     breach = await KpiBreach.create(
         definition_id=definition.id,

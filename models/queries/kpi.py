@@ -50,6 +50,12 @@ async def measure(metric: KpiMetric, whose: Whose, period: Period, *, currency: 
     )
     if metric is KpiMetric.DEALS_WON:
         return await won.count()
-    rows = await won.filter(currency=currency).annotate(total=Sum("amount_minor")).values("total")
+    # Grouped by the one currency asked for: one row, the sum of that currency's amounts.
+    rows = (
+        await won.filter(currency=currency)
+        .annotate(total=Sum("amount_minor"))
+        .group_by("currency")
+        .values("total")
+    )
     total = rows[0]["total"] if rows else None
     return 0 if total is None else int(total)
