@@ -163,13 +163,13 @@ async def test_a_month_of_calls_alerts_once_per_level(org: Org, clock: FrozenClo
             "task_for": "user",
         },
     )
-    per_day = []
-    for day in range(3, 32):
-        # Two calls a day from the 3rd: 6.5 % of the plan a day would be needed (100 / 31 days).
+    runs = []
+    for _day in range(3, 32):
+        # Two calls a day from the 3rd: the plan needs 100 / 31 ≈ 3.2 a day.
         for _ in range(2):
             await log_interaction(org.manager, {"kind": "call", "contact_id": contact.id})
         for _ in range(4):  # the job runs every 6 hours
-            per_day.append((clock.now(), await evaluate_kpis()))
+            runs.append((clock.now(), await evaluate_kpis()))
             clock.advance(timedelta(hours=6))
 
     breaches = await KpiBreach.all().order_by("id")
@@ -180,7 +180,7 @@ async def test_a_month_of_calls_alerts_once_per_level(org: Org, clock: FrozenClo
     assert breach.period_start == date(2025, 3, 1)
     # The first three days are quiet (grace): the alert comes at the first run on the 4th,
     # midnight in Moscow, and never again that month (a later warning is no news after it).
-    assert [at for at, new in per_day if new] == [datetime(2025, 3, 3, 21, 0, tzinfo=UTC)]
+    assert [at for at, new in runs if new] == [datetime(2025, 3, 3, 21, 0, tzinfo=UTC)]
     alerts = await OutboundMessage.filter(purpose="kpi_breach").order_by("address")
     assert [m.address for m in alerts] == ["901", "902"]  # the manager and their head
     assert "KPI «Звонки»: критично" in alerts[0].body
