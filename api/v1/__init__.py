@@ -10,6 +10,7 @@ from api.v1 import (
     contacts,
     deals,
     interactions,
+    kpis,
     leads,
     me,
     offices,
@@ -40,3 +41,6 @@ router.include_router(leads.router)
 router.include_router(templates.router)
 router.include_router(outbox.router)
 router.include_router(absences.router)
+router.include_router(kpis.plans)
+router.include_router(kpis.kpis)
+router.include_router(kpis.status_routes)

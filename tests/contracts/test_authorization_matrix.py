@@ -19,15 +19,18 @@ import pytest
 import pytest_asyncio
 
 from api.contract import CONTRACT
+from models.actor import Actor
 from models.clock import now
 from models.entities import (
     Absence,
     Channel,
     Deal,
+    KpiDefinition,
     LossReason,
     MessageState,
     Office,
     OutboundMessage,
+    Plan,
     Role,
     Segment,
     Source,
@@ -37,6 +40,7 @@ from models.entities import (
 )
 from models.ops.absences import plan_absence
 from models.ops.interactions import log_interaction
+from models.ops.kpi import create_kpi, create_plan
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
 from tests.api.v1.conftest import PASSWORD, headers_for
@@ -119,6 +123,12 @@ RULES: dict[str, Rule] = {
     "getAbsenceHandover": Rule(),
     "cancelAbsence": Rule(_none),
     "shortenAbsence": Rule(lambda i: {"ends_at": (now() + timedelta(days=2)).isoformat()}),
+    "getPlan": Rule(),
+    "updatePlan": Rule(lambda i: {"target": "1"}, admin_only=True),
+    "deletePlan": Rule(_none, admin_only=True),
+    "getKpi": Rule(admin_only=True),
+    "updateKpi": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "getOfficeKpis": Rule(office_wide=True),
 }
 
 
@@ -195,8 +205,25 @@ async def world(client: httpx.AsyncClient) -> World:
     absence = await plan_absence(
         actor, {"starts_at": now() + timedelta(days=1), "ends_at": now() + timedelta(days=5)}
     )
+    month = now().date().replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    plan = await create_plan(
+        Actor.system(),
+        {
+            "user_id": owner.id,
+            "metric": "calls",
+            "target": 40,
+            "period_start": month,
+            "period_end": next_month - timedelta(days=1),
+        },
+    )
+    kpi = await create_kpi(
+        Actor.system(), {"name": "Звонки", "metric": "calls", "warning": 80, "critical": 50}
+    )
     ids: Ids = {
         "absence_id": absence.id,
+        "plan_id": plan.id,
+        "kpi_id": kpi.id,
         "company_id": company.id,
         "contact_id": contact.id,
         "deal_id": deal.id,
@@ -246,6 +273,8 @@ async def _fingerprint() -> list[Any]:
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
     absences = await Absence.all().order_by("id").values_list("ends_at", "cancelled_at")
+    plans = await Plan.all().order_by("id").values_list("target", flat=True)
+    kpis = await KpiDefinition.all().order_by("id").values_list("name", flat=True)
     return [
         deal.version,
         deal.stage_id,
@@ -255,6 +284,8 @@ async def _fingerprint() -> list[Any]:
         templates,
         messages,
         absences,
+        plans,
+        kpis,
     ]
 
 
