@@ -347,3 +347,20 @@ async def test_shorten_brings_the_end_forward_only(org: Org) -> None:
 
     shorter = await shorten_absence(org.manager, absence.id, T0 + 2 * DAY)
     assert (await Absence.get(id=absence.id)).ends_at == shorter.ends_at == T0 + 2 * DAY
+
+
+async def test_with_nobody_to_take_over_nothing_moves_and_the_audit_says_so(
+    org: Org, clock: FrozenClock
+) -> None:
+    # The stranger is the only manager of the south branch, and its only head is away too.
+    task = await make_task(org.stranger)
+    await declare_sudden_absence(org.south_head, {"ends_at": T0 + DAY})
+
+    absence = await declare_sudden_absence(org.stranger, {"ends_at": T0 + DAY})
+
+    assert (await Task.get(id=task.id)).assignee_id == org.stranger.user_id
+    assert await Handover.filter(absence_id=absence.id).count() == 0
+    note = await AuditEntry.get(entity="absence", entity_id=absence.id, action="handover")
+    assert note.new_value == "no substitute"
+    clock.advance(DAY)
+    assert not await offer_return(absence.id)
