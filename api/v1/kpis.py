@@ -7,11 +7,12 @@ amount in the plan's currency for revenue ("1500000.00").
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Response, status
-from pydantic import Field
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BeforeValidator, Field
 
 from api.deps import CurrentActor, Transaction
 from api.pagination import DEFAULT_PAGE_SIZE, Cursor, Limit, PageOut, decode_cursor, page_out
@@ -55,6 +56,15 @@ Figure = Annotated[
     ),
 ]
 Threshold = Annotated[int, Field(ge=0, le=1_000_000_000_000_000)]
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    """A day in a query is ISO 8601 text ("2026-03-01"): pydantic would also read a number as a
+    Unix time, which the contract does not promise."""
+    if value is not None and not (isinstance(value, str) and _ISO_DAY.match(value)):
+        raise ValueError("expected an ISO 8601 date")
+    return value
 
 
 def _figure(metric: KpiMetric | str, value: int | None, currency: str) -> str | None:
@@ -111,7 +121,9 @@ async def list_plans_(
     user_id: Id | None = None,
     office_id: Id | None = None,
     metric: KpiMetric | None = None,
-    period_start: date | None = None,
+    period_start: Annotated[
+        date | None, BeforeValidator(_iso_day), Query(description="The first day of a month")
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> PageOut[PlanOut]:

@@ -124,3 +124,12 @@ async def test_refusals_name_the_fields(client: httpx.AsyncClient, head: User, a
     )
     assert upside_down.status_code == 422
     assert [e["field"] for e in upside_down.json()["errors"]] == ["critical"]
+    # A day in a query is ISO text: a number is no date (pydantic alone would read Unix time).
+    numeric = await client.get(
+        "/v1/plans", params={"period_start": "0"}, headers=await headers_for(client, head)
+    )
+    assert numeric.status_code == 422
+    iso = await client.get(
+        "/v1/plans", params={"period_start": "2030-01-01"}, headers=await headers_for(client, head)
+    )
+    assert iso.status_code == 200
