@@ -23,6 +23,7 @@ from models.ops.absences import (
     get_absence,
     handovers_of,
     plan_absence,
+    settle_return,
     shorten_absence,
 )
 from models.queries.absences import AbsenceFilters, list_absences
@@ -41,6 +42,13 @@ class AbsenceCreate(Input):
         default=None,
         description="Who takes the work over. Omitted: the nearest head or the least-loaded "
         "colleague, as the server is configured",
+    )
+
+
+class SettleIn(Input):
+    choice: Literal["take_back", "leave"] = Field(
+        description="take_back: what the substitutes still hold and is open comes back to the "
+        "user; leave: everything stays with them"
     )
 
 
@@ -162,3 +170,15 @@ async def shorten(
 async def handover(absence_id: Id, actor: CurrentActor, _: Transaction) -> list[HandoverOut]:
     """What was moved to whom during the absence, in the order it was moved."""
     return [HandoverOut.model_validate(h) for h in await handovers_of(actor, absence_id)]
+
+
+@router.post("/{absence_id}/settle", operation_id="settleAbsence", responses=CHANGE_PROBLEMS)
+async def settle(
+    absence_id: Id, body: SettleIn, actor: CurrentActor, _: Transaction
+) -> list[HandoverOut]:
+    """The answer to the offer on return (the bot's Take back · Leave), once per absence, after
+    it has ended. Answers the ledger with each item's outcome. A second answer is 422
+    (`settled`)."""
+    result = await settle_return(actor, absence_id, take_back=body.choice == "take_back")
+    moved = sorted(result.returned + result.kept + result.gone, key=lambda h: h.id)
+    return [HandoverOut.model_validate(h) for h in moved]

@@ -25,6 +25,7 @@ from models.entities import (
     Absence,
     Channel,
     Deal,
+    Handover,
     KpiDefinition,
     LossReason,
     MessageState,
@@ -35,6 +36,7 @@ from models.entities import (
     Segment,
     Source,
     Stage,
+    Task,
     Template,
     User,
 )
@@ -66,6 +68,8 @@ class Rule:
     admin_only: bool = False
     shared: bool = False  # reference data every signed-in user reads (pipelines)
     office_wide: bool = False  # colleagues of the same office tree read it (offices, users)
+    # Path parameters taken from another id of the world: {path name: ids key}.
+    ids_from: dict[str, str] | None = None
 
 
 def _none(_: Ids) -> None:
@@ -129,6 +133,9 @@ RULES: dict[str, Rule] = {
     "getKpi": Rule(admin_only=True),
     "updateKpi": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
     "getOfficeKpis": Rule(office_wide=True),
+    "settleAbsence": Rule(
+        lambda i: {"choice": "take_back"}, ids_from={"absence_id": "ended_absence_id"}
+    ),
 }
 
 
@@ -220,8 +227,24 @@ async def world(client: httpx.AsyncClient) -> World:
     kpi = await create_kpi(
         Actor.system(), {"name": "Звонки", "metric": "calls", "warning": 80, "critical": 50}
     )
+    ended = await Absence.create(
+        user_id=owner.id,
+        starts_at=now() - timedelta(days=3),
+        ends_at=now() - timedelta(days=1),
+        handed_over_at=now() - timedelta(days=3),
+        offered_at=now() - timedelta(days=1),
+    )
+    await Handover.create(
+        absence_id=ended.id,
+        entity="task",
+        entity_id=task.id,
+        title=task.title,
+        from_user_id=owner.id,
+        to_user_id=colleague.id,
+    )
     ids: Ids = {
         "absence_id": absence.id,
+        "ended_absence_id": ended.id,
         "plan_id": plan.id,
         "kpi_id": kpi.id,
         "company_id": company.id,
@@ -255,10 +278,11 @@ async def world(client: httpx.AsyncClient) -> World:
 
 
 async def _call(
-    world: World, method: str, path: str, headers: dict[str, str], body: Body | None
+    world: World, method: str, path: str, headers: dict[str, str], rule: Rule
 ) -> httpx.Response:
-    url = path.format(**world.ids)
-    payload = body(world.ids) if body else None
+    renamed = {name: world.ids[key] for name, key in (rule.ids_from or {}).items()}
+    url = path.format(**{**world.ids, **renamed})
+    payload = rule.body(world.ids) if rule.body else None
     return await world.client.request(
         method, url, json=payload, headers={**headers, "If-Match": '"1"'}
     )
@@ -272,7 +296,10 @@ async def _fingerprint() -> list[Any]:
     offices = await Office.all().order_by("id").values_list("name", flat=True)
     templates = await Template.all().order_by("id").values_list("body", "version")
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
-    absences = await Absence.all().order_by("id").values_list("ends_at", "cancelled_at")
+    absences = (
+        await Absence.all().order_by("id").values_list("ends_at", "cancelled_at", "settled_at")
+    )
+    tasks = await Task.all().order_by("id").values_list("assignee_id", "version")
     plans = await Plan.all().order_by("id").values_list("target", flat=True)
     kpis = await KpiDefinition.all().order_by("id").values_list("name", flat=True)
     return [
@@ -284,6 +311,7 @@ async def _fingerprint() -> list[Any]:
         templates,
         messages,
         absences,
+        tasks,
         plans,
         kpis,
     ]
@@ -294,7 +322,7 @@ async def test_intruders_get_nothing(world: World, operation: str, method: str, 
     rule = RULES[operation]
     before = await _fingerprint()
     for who, headers in (("outsider", world.outsider), ("colleague", world.colleague)):
-        response = await _call(world, method, path, headers, rule.body)
+        response = await _call(world, method, path, headers, rule)
         if rule.admin_only:
             expected = {403}
         elif rule.shared or (rule.office_wide and who == "colleague"):
@@ -308,5 +336,5 @@ async def test_intruders_get_nothing(world: World, operation: str, method: str, 
     assert await _fingerprint() == before, "a refused request changed something"
     if rule.admin_only or rule.shared:
         return
-    allowed = await _call(world, method, path, world.owner, rule.body)
+    allowed = await _call(world, method, path, world.owner, rule)
     assert allowed.status_code < 300, (operation, allowed.status_code, allowed.text)

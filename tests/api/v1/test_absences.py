@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from models.entities import Office, Role, Task, User
+from models.entities import Absence, Office, Role, Task, User
 from tests.api.v1.conftest import PASSWORD, headers_for
 from tests.factories import actor_for, make_office, make_task, make_user
 
@@ -159,3 +159,28 @@ async def test_heads_manage_their_office_and_managers_only_themselves(
     hidden = await client.get(f"/v1/absences/{by_head['id']}", headers=colleague_headers)
     assert hidden.status_code == 404
     assert (await client.get("/v1/absences", headers=colleague_headers)).json()["items"] == []
+
+
+async def test_the_return_offer_is_answered_once_through_the_api(
+    client: httpx.AsyncClient, headers: dict[str, str], manager: User, colleague: User
+) -> None:
+    task = await make_task(await actor_for(manager), title="Позвонить Орлову")
+    sudden = await _create(client, headers, ends_at=_in(2), deputy_id=colleague.id)
+    early = await client.post(
+        f"/v1/absences/{sudden['id']}/settle", json={"choice": "take_back"}, headers=headers
+    )
+    assert early.status_code == 422
+    assert early.json()["errors"][0]["code"] == "not_returned"
+    await Absence.filter(id=sudden["id"]).update(ends_at=datetime.now(UTC) - timedelta(minutes=1))
+
+    taken = await client.post(
+        f"/v1/absences/{sudden['id']}/settle", json={"choice": "take_back"}, headers=headers
+    )
+    assert taken.status_code == 200, taken.text
+    assert [(h["entity_id"], h["outcome"]) for h in taken.json()] == [(task.id, "returned")]
+    assert (await Task.get(id=task.id)).assignee_id == manager.id
+    again = await client.post(
+        f"/v1/absences/{sudden['id']}/settle", json={"choice": "leave"}, headers=headers
+    )
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["code"] == "settled"
