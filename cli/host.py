@@ -20,10 +20,12 @@ from cli.database import database
 from models.entities import Channel
 from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
 from models.settings import Settings
+from schedulers.absences import add_absence_jobs
 from schedulers.campaigns import add_campaign_feeder
 from schedulers.channels import build_channels
 from schedulers.clock import Leadership, build_scheduler, follow_leader
 from schedulers.housekeeping import add_housekeeping
+from schedulers.kpi import add_kpi_job
 from schedulers.outbox import Relay, add_outbox_relay
 from schedulers.reminders import add_reminders
 from schedulers.rules import Webhooks, add_rule_jobs
@@ -145,6 +147,8 @@ def build_clock(settings: Settings) -> Clock:
         escalate_after=timedelta(hours=settings.escalate_after_hours),
     )
     add_timers(scheduler, interval=settings.timers_interval)
+    add_absence_jobs(scheduler, settings.absence_handover)
+    add_kpi_job(scheduler, settings.kpi_interval)
     channels = build_channels(settings)
     relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
     add_outbox_relay(scheduler, relay, settings.outbox_interval)

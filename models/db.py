@@ -26,6 +26,7 @@ ENTITY_MODULES = [
     "models.entities.scheduling",
     "models.entities.campaigns",
     "models.entities.automation",
+    "models.entities.kpi",
 ]
 MIGRATIONS_MODULE = "models.migrations"
 

@@ -148,6 +148,14 @@ class Settings(BaseSettings):
     digest_time: str = Field(
         default="09:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM, local"
     )
+    absence_handover: Literal["head", "least_loaded"] = Field(
+        default="head",
+        description="Who takes an absent user's work when no deputy is given: the nearest head "
+        "or the least-loaded colleague of the office (each falls back to the other)",
+    )
+    kpi_interval: float = Field(
+        default=900, ge=60, le=86400, description="Seconds between KPI evaluations"
+    )
 
     @field_validator("timezone")
     @classmethod

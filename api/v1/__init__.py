@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.v1 import (
+    absences,
     auth,
     board,
     campaigns,
@@ -11,6 +12,7 @@ from api.v1 import (
     contacts,
     deals,
     interactions,
+    kpis,
     leads,
     me,
     messages,
@@ -47,3 +49,7 @@ router.include_router(templates.router)
 router.include_router(outbox.router)
 router.include_router(campaigns.router)
 router.include_router(rules.router)
+router.include_router(absences.router)
+router.include_router(kpis.plans)
+router.include_router(kpis.kpis)
+router.include_router(kpis.status_routes)

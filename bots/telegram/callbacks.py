@@ -34,3 +34,11 @@ class ReminderAction(CallbackData, prefix="rmd"):
 
     act: Literal["done", "hour", "tmrw"]
     id: int = Field(ge=1, le=2**31 - 1)
+
+
+class HandoverChoice(CallbackData, prefix="ho"):
+    """Take back (`act` "back") or Leave ("leave") the work handed over during absence `id`.
+    Packs to the text `models.ops.absences.handover_callback` writes into the return notice."""
+
+    act: str
+    id: int

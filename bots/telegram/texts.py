@@ -51,6 +51,13 @@ COMMANDS: tuple[BotCommandText, ...] = (
     BotCommandText("tasks", Text("Мои открытые задачи", "My open tasks")),
     BotCommandText("deals", Text("Мои открытые сделки по этапам", "My open deals by stage")),
     BotCommandText(
+        "kpi",
+        Text(
+            "Мои KPI за месяц (руководителям — и офиса)",
+            "My KPIs this month (heads: the office's too)",
+        ),
+    ),
+    BotCommandText(
         "find",
         Text(
             "Найти клиента или сделку: имя, телефон, ИНН, email",

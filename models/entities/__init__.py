@@ -29,6 +29,11 @@ from models.entities.enums import (
     DeliveryState,
     Direction,
     InteractionKind,
+    KpiLevel,
+    KpiMetric,
+    KpiMode,
+    KpiRecipient,
+    KpiSubject,
     LeadStatus,
     MessageState,
     OfficeKind,
@@ -40,8 +45,9 @@ from models.entities.enums import (
     StageKind,
     TaskStatus,
 )
+from models.entities.kpi import KpiBreach, KpiDefinition
 from models.entities.messaging import OutboundMessage, Template
-from models.entities.org import Absence, Office, Plan, User
+from models.entities.org import Absence, Handover, Office, Plan, User
 from models.entities.sales import (
     Deal,
     Lead,
@@ -76,9 +82,17 @@ __all__ = [
     "DeliveryState",
     "Device",
     "Direction",
+    "Handover",
     "IdempotencyRecord",
     "Interaction",
     "InteractionKind",
+    "KpiBreach",
+    "KpiDefinition",
+    "KpiLevel",
+    "KpiMetric",
+    "KpiMode",
+    "KpiRecipient",
+    "KpiSubject",
     "Lead",
     "LeadStatus",
     "LoginFailure",

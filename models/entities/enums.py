@@ -132,3 +132,44 @@ class DeliveryState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DEAD = "dead"
+
+
+class KpiMetric(StrEnum):
+    """What a KPI counts. Revenue is the sum of won deals' amounts in minor units."""
+
+    INTERACTIONS = "interactions"
+    CALLS = "calls"
+    MEETINGS = "meetings"
+    VISITS = "visits"
+    NEW_DEALS = "new_deals"
+    DEALS_WON = "deals_won"
+    REVENUE = "revenue"
+
+
+class KpiMode(StrEnum):
+    """How thresholds read: `pace` compares the share of the plan achieved with the share of the
+    period elapsed (percent), `minimum` compares the value with an absolute minimum for the whole
+    period, prorated by the share elapsed."""
+
+    PACE = "pace"
+    MINIMUM = "minimum"
+
+
+class KpiSubject(StrEnum):
+    USER = "user"
+    OFFICE = "office"
+
+
+class KpiLevel(StrEnum):
+    OK = "ok"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class KpiRecipient(StrEnum):
+    """Who a breach notifies, or gets the task: the user measured, their head, both, nobody."""
+
+    USER = "user"
+    HEAD = "head"
+    BOTH = "both"
+    NONE = "none"

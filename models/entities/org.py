@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tortoise import fields
+from tortoise.models import Model
 
+from models.clock import now
 from models.entities.base import Timestamped
 from models.entities.enums import OfficeKind, Role
 
@@ -68,7 +70,13 @@ class User(Timestamped):
 
 
 class Absence(Timestamped):
-    """A planned or sudden absence. Automation hands the user's work to `deputy` meanwhile."""
+    """A planned or sudden absence of a user, from `starts_at` to `ends_at`.
+
+    At the start the clock hands the user's open work to `deputy` (or by the hand-over policy)
+    and stamps `handed_over_at`. After the end the user is offered the work back once
+    (`offered_at`) and answers Take back or Leave (`settled_at`, `settlement`). A cancelled
+    absence (`cancelled_at`) does nothing. Every move is a row of `Handover`.
+    """
 
     id = fields.IntField(primary_key=True)
     user: ForeignKeyRelation[User] = fields.ForeignKeyField(
@@ -80,14 +88,72 @@ class Absence(Timestamped):
     deputy: ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "voronka.User", related_name="deputising", null=True, on_delete=fields.SET_NULL
     )
+    sudden = fields.BooleanField(default=False)
+    created_by: ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
+        "voronka.User", related_name="absences_declared", null=True, on_delete=fields.SET_NULL
+    )
+    cancelled_at = fields.DatetimeField(null=True)
+    handed_over_at = fields.DatetimeField(null=True)
+    offered_at = fields.DatetimeField(null=True)
+    settled_at = fields.DatetimeField(null=True)
+    settlement = fields.CharField(max_length=16, null=True)
+
+    user_id: int
+    deputy_id: int | None
+    created_by_id: int | None
 
     class Meta:
         table = "absence"
-        indexes = (("user_id", "starts_at"),)
+        indexes = (
+            ("user_id", "starts_at"),
+            ("starts_at",),
+            ("ends_at",),
+            ("deputy_id",),
+            ("created_by_id",),
+        )
+
+
+class Handover(Model):
+    """One item (task, deal or lead) moved from an absent user to a substitute.
+
+    `returned_at` is set when Take back moved it home again, `outcome` says what became of it on
+    return: returned, kept (Leave) or gone (no longer held by the substitute, or closed).
+    """
+
+    id = fields.IntField(primary_key=True)
+    absence: ForeignKeyRelation[Absence] = fields.ForeignKeyField(
+        "voronka.Absence", related_name="handovers", on_delete=fields.CASCADE
+    )
+    entity = fields.CharField(max_length=16)
+    entity_id = fields.IntField()
+    title = fields.CharField(max_length=300, default="")
+    from_user: ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "voronka.User", related_name="handed_over", on_delete=fields.CASCADE
+    )
+    to_user: ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "voronka.User", related_name="taken_over", on_delete=fields.CASCADE
+    )
+    moved_at = fields.DatetimeField(default=now)
+    returned_at = fields.DatetimeField(null=True)
+    outcome = fields.CharField(max_length=16, null=True)
+
+    absence_id: int
+    from_user_id: int
+    to_user_id: int
+
+    class Meta:
+        table = "handover"
+        unique_together = (("absence_id", "entity", "entity_id"),)
+        indexes = (("to_user_id",), ("from_user_id",), ("entity", "entity_id"))
 
 
 class Plan(Timestamped):
-    """A target for a user or an office over a period, for one KPI metric."""
+    """A target for a user or an office over a period, for one KPI metric.
+
+    `target` is a whole number in the metric's unit: a count for counted metrics, minor units
+    (kopecks) of `currency` for revenue, so sums and comparisons stay exact (ADR 0003).
+    Exactly one of `user` and `office` is set.
+    """
 
     id = fields.IntField(primary_key=True)
     office: ForeignKeyNullableRelation[Office] = fields.ForeignKeyField(
@@ -99,11 +165,15 @@ class Plan(Timestamped):
     metric = fields.CharField(max_length=64)
     period_start = fields.DateField()
     period_end = fields.DateField()
-    target = fields.DecimalField(max_digits=18, decimal_places=2)
+    target = fields.BigIntField()
+    currency = fields.CharField(max_length=3, default="RUB")
+
+    office_id: int | None
+    user_id: int | None
 
     class Meta:
         table = "plan"
         indexes = (
-            ("user_id",),
-            ("office_id",),
+            ("user_id", "metric", "period_start"),
+            ("office_id", "metric", "period_start"),
         )

@@ -9,7 +9,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('voronka', '0013_rules')]
+    dependencies = [('voronka', '0014_absence_and_kpi')]
 
     initial = False
 

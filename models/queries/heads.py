@@ -7,6 +7,8 @@ escalation: a head's overdue work goes to the head above them.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from models.entities import Office, Role, User
 
 
@@ -18,8 +20,9 @@ def _ancestors_nearest_first(office: Office) -> list[int]:
     return list(reversed(ids))
 
 
-async def nearest_head(user_id: int) -> User | None:
-    """The active head nearest above `user_id` (in their office first), or None."""
+async def nearest_head(user_id: int, *, skip: Collection[int] = ()) -> User | None:
+    """The active head nearest above `user_id` (in their office first), leaving out `skip`
+    (those away, for a hand-over), or None."""
     user = await User.get_or_none(id=user_id).select_related("office")
     if user is None:
         return None
@@ -29,6 +32,6 @@ async def nearest_head(user_id: int) -> User | None:
     ).order_by("id")
     for office_id in chain:
         for head in heads:
-            if head.office_id == office_id:
+            if head.office_id == office_id and head.id not in skip:
                 return head
     return None

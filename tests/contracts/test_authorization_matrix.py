@@ -22,29 +22,37 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from api.contract import CONTRACT
+from models.actor import Actor
 from models.clock import now
 from models.entities import (
+    Absence,
     Campaign,
     Channel,
     Consent,
     Deal,
+    Handover,
     Interaction,
+    KpiDefinition,
     LossReason,
     MessageState,
     Office,
     OutboundMessage,
+    Plan,
     Role,
     RuleRun,
     Segment,
     Source,
     Stage,
+    Task,
     TelegramSubscriptionToken,
     Template,
     User,
 )
 from models.entities import Rule as AutomationRule
+from models.ops.absences import plan_absence
 from models.ops.consents import give_consent
 from models.ops.interactions import log_interaction
+from models.ops.kpi import create_kpi, create_plan
 from models.ops.leads import create_lead
 from models.ops.orders import create_order
 from models.settings import Settings
@@ -72,6 +80,8 @@ class Rule:
     admin_only: bool = False
     shared: bool = False  # reference data every signed-in user reads (pipelines)
     office_wide: bool = False  # colleagues of the same office tree read it (offices, users)
+    # Path parameters taken from another id of the world: {path name: ids key}.
+    ids_from: dict[str, str] | None = None
 
 
 def _none(_: Ids) -> None:
@@ -147,6 +157,19 @@ RULES: dict[str, Rule] = {
     "deleteRule": Rule(_none, admin_only=True),
     "listRuleRuns": Rule(admin_only=True),
     "dryRunRule": Rule(lambda i: {"record_id": i["deal_id"]}, admin_only=True),
+    "getAbsence": Rule(),
+    "getAbsenceHandover": Rule(),
+    "cancelAbsence": Rule(_none),
+    "shortenAbsence": Rule(lambda i: {"ends_at": (now() + timedelta(days=2)).isoformat()}),
+    "getPlan": Rule(),
+    "updatePlan": Rule(lambda i: {"target": "1"}, admin_only=True),
+    "deletePlan": Rule(_none, admin_only=True),
+    "getKpi": Rule(admin_only=True),
+    "updateKpi": Rule(lambda i: {"name": "Hijacked"}, admin_only=True),
+    "getOfficeKpis": Rule(office_wide=True),
+    "settleAbsence": Rule(
+        lambda i: {"choice": "take_back"}, ids_from={"absence_id": "ended_absence_id"}
+    ),
 }
 
 
@@ -232,7 +255,44 @@ async def world(client: httpx.AsyncClient) -> World:
     )
     rule = await make_rule(trigger={"on": "updated"})
     consent = await give_consent(actor, contact.id, "marketing", text_version="m1")
+    absence = await plan_absence(
+        actor, {"starts_at": now() + timedelta(days=1), "ends_at": now() + timedelta(days=5)}
+    )
+    month = now().date().replace(day=1)
+    next_month = (month + timedelta(days=32)).replace(day=1)
+    plan = await create_plan(
+        Actor.system(),
+        {
+            "user_id": owner.id,
+            "metric": "calls",
+            "target": 40,
+            "period_start": month,
+            "period_end": next_month - timedelta(days=1),
+        },
+    )
+    kpi = await create_kpi(
+        Actor.system(), {"name": "Звонки", "metric": "calls", "warning": 80, "critical": 50}
+    )
+    ended = await Absence.create(
+        user_id=owner.id,
+        starts_at=now() - timedelta(days=3),
+        ends_at=now() - timedelta(days=1),
+        handed_over_at=now() - timedelta(days=3),
+        offered_at=now() - timedelta(days=1),
+    )
+    await Handover.create(
+        absence_id=ended.id,
+        entity="task",
+        entity_id=task.id,
+        title=task.title,
+        from_user_id=owner.id,
+        to_user_id=colleague.id,
+    )
     ids: Ids = {
+        "absence_id": absence.id,
+        "ended_absence_id": ended.id,
+        "plan_id": plan.id,
+        "kpi_id": kpi.id,
         "company_id": company.id,
         "contact_id": contact.id,
         "deal_id": deal.id,
@@ -267,10 +327,11 @@ async def world(client: httpx.AsyncClient) -> World:
 
 
 async def _call(
-    world: World, method: str, path: str, headers: dict[str, str], body: Body | None
+    world: World, method: str, path: str, headers: dict[str, str], rule: Rule
 ) -> httpx.Response:
-    url = path.format(**world.ids)
-    payload = body(world.ids) if body else None
+    renamed = {name: world.ids[key] for name, key in (rule.ids_from or {}).items()}
+    url = path.format(**{**world.ids, **renamed})
+    payload = rule.body(world.ids) if rule.body else None
     return await world.client.request(
         method, url, json=payload, headers={**headers, "If-Match": '"1"'}
     )
@@ -289,6 +350,12 @@ async def _fingerprint() -> list[Any]:
     runs = await RuleRun.all().count()
     consents = await Consent.all().order_by("id").values_list("withdrawn_at", flat=True)
     written = [await Interaction.all().count(), await TelegramSubscriptionToken.all().count()]
+    absences = (
+        await Absence.all().order_by("id").values_list("ends_at", "cancelled_at", "settled_at")
+    )
+    tasks = await Task.all().order_by("id").values_list("assignee_id", "version")
+    plans = await Plan.all().order_by("id").values_list("target", flat=True)
+    kpis = await KpiDefinition.all().order_by("id").values_list("name", flat=True)
     return [
         rules,
         runs,
@@ -302,6 +369,10 @@ async def _fingerprint() -> list[Any]:
         campaigns,
         consents,
         written,
+        absences,
+        tasks,
+        plans,
+        kpis,
     ]
 
 
@@ -310,7 +381,7 @@ async def test_intruders_get_nothing(world: World, operation: str, method: str, 
     rule = RULES[operation]
     before = await _fingerprint()
     for who, headers in (("outsider", world.outsider), ("colleague", world.colleague)):
-        response = await _call(world, method, path, headers, rule.body)
+        response = await _call(world, method, path, headers, rule)
         if rule.admin_only:
             expected = {403}
         elif rule.shared or (rule.office_wide and who == "colleague"):
@@ -324,5 +395,5 @@ async def test_intruders_get_nothing(world: World, operation: str, method: str, 
     assert await _fingerprint() == before, "a refused request changed something"
     if rule.admin_only or rule.shared:
         return
-    allowed = await _call(world, method, path, world.owner, rule.body)
+    allowed = await _call(world, method, path, world.owner, rule)
     assert allowed.status_code < 300, (operation, allowed.status_code, allowed.text)

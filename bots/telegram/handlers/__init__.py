@@ -10,6 +10,7 @@ from aiogram import Router
 def feature_routers() -> list[Router]:
     # Fresh routers every time: a Router can belong to one dispatcher only.
     from bots.telegram.handlers import (
+        absence,
         cancel,
         cards,
         deals,
@@ -17,6 +18,7 @@ def feature_routers() -> list[Router]:
         fallback,
         files,
         find,
+        kpi,
         language,
         log,
         messages,
@@ -37,7 +39,9 @@ def feature_routers() -> list[Router]:
         unlink.build(),
         today.build(),
         tasks.build(),
+        absence.build(),
         deals.build(),
+        kpi.build(),
         find.build(),
         cards.build(),
         messages.build(),
