@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -27,7 +28,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -376,6 +377,21 @@ async def _pg(admin_url: str, statement: str) -> None:
         await connection.close()
 
 
+@contextlib.contextmanager
+def bench_database(postgres: str | None, folder: Path, name: str) -> Iterator[str]:
+    """The URL of a fresh database: a throw-away PostgreSQL database on the server `postgres`
+    (an admin URL), dropped afterwards, or an SQLite file in `folder`."""
+    if not postgres:
+        yield f"sqlite://{folder / f'{name}.sqlite3'}"
+        return
+    database = f"voronka_{name}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg(postgres, f'CREATE DATABASE "{database}"'))
+    try:
+        yield f"{postgres.rsplit('/', 1)[0]}/{database}"
+    finally:
+        asyncio.run(_pg(postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -385,37 +401,26 @@ def main() -> None:
     parser.add_argument("--deals", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=1000, help="per scenario")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        database = None
-        if args.postgres:
-            database = f"voronka_bench_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{database}"'))
-            url = f"{args.postgres.rsplit('/', 1)[0]}/{database}"
-        else:
-            url = f"sqlite://{folder / 'bench.sqlite3'}"
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        bench_database(args.postgres, Path(tmp), "bench") as url,
+    ):
+        started = time.perf_counter()
+        asyncio.run(seed(url, args.contacts, args.deals))
+        print(
+            f"dialect {'postgres' if args.postgres else 'sqlite'}: seeded {args.contacts} "
+            f"contacts, {args.deals} deals in {time.perf_counter() - started:.1f} s; "
+            f"{CONCURRENCY} clients"
+        )
+        process, base = start_server(url, Path(tmp))
         try:
-            started = time.perf_counter()
-            asyncio.run(seed(url, args.contacts, args.deals))
-            print(
-                f"dialect {'postgres' if database else 'sqlite'}: seeded {args.contacts} contacts, "
-                f"{args.deals} deals in {time.perf_counter() - started:.1f} s; "
-                f"{CONCURRENCY} clients"
-            )
-            process, base = start_server(url, folder)
-            try:
-                for result in asyncio.run(drive(base, process.pid, args.requests)):
-                    print(result.report())
-            finally:
-                process.send_signal(signal.SIGINT)
-                _, errors = process.communicate(timeout=30)
-                locked = errors.decode(errors="replace").count("database is locked")
-                print(f"server log: 'database is locked' ×{locked}")
+            for result in asyncio.run(drive(base, process.pid, args.requests)):
+                print(result.report())
         finally:
-            if database:
-                asyncio.run(
-                    _pg(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                )
+            process.send_signal(signal.SIGINT)
+            _, errors = process.communicate(timeout=30)
+            locked = errors.decode(errors="replace").count("database is locked")
+            print(f"server log: 'database is locked' ×{locked}")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -50,7 +49,15 @@ sys.path[0] = str(ROOT)  # not bench/: its api.py would shadow the project's api
 
 from tortoise.transactions import in_transaction  # noqa: E402
 
-from bench.api import MANAGER, PASSWORD, Client, _pg, cpu_seconds, seed, start_server  # noqa: E402
+from bench.api import (  # noqa: E402
+    MANAGER,
+    PASSWORD,
+    Client,
+    bench_database,
+    cpu_seconds,
+    seed,
+    start_server,
+)
 from models.channels import use_channels  # noqa: E402
 from models.clock import now  # noqa: E402
 from models.db import close_database, open_database  # noqa: E402
@@ -320,31 +327,17 @@ def main() -> None:
         "--split", action="store_true", help="relay in `voronka scheduler`, apart from the API"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        database = None
-        if args.postgres:
-            database = f"voronka_fanout_{uuid.uuid4().hex[:8]}"
-            asyncio.run(_pg(args.postgres, f'CREATE DATABASE "{database}"'))
-            url = f"{args.postgres.rsplit('/', 1)[0]}/{database}"
-        else:
-            url = f"sqlite://{folder / 'fanout.sqlite3'}"
-        try:
-            queued, took = asyncio.run(prepare(url, args.contacts))
-            print(
-                f"dialect {'postgres' if database else 'sqlite'}: enqueued {queued} messages in "
-                f"{took:.1f} s ({queued / took:.0f}/s)"
-            )
-            print(
-                "topology:",
-                "voronka run (API) + voronka scheduler" if args.split else "voronka run",
-            )
-            asyncio.run(fan_out(url, folder, args.seconds, args.api_seconds, split=args.split))
-        finally:
-            if database:
-                asyncio.run(
-                    _pg(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-                )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        bench_database(args.postgres, Path(tmp), "fanout") as url,
+    ):
+        queued, took = asyncio.run(prepare(url, args.contacts))
+        print(
+            f"dialect {'postgres' if args.postgres else 'sqlite'}: enqueued {queued} messages "
+            f"in {took:.1f} s ({queued / took:.0f}/s)"
+        )
+        print("topology:", "voronka run (API) + voronka scheduler" if args.split else "voronka run")
+        asyncio.run(fan_out(url, Path(tmp), args.seconds, args.api_seconds, split=args.split))
 
 
 if __name__ == "__main__":
