@@ -104,13 +104,19 @@ REMINDER = Notice(
 
 
 @dataclass
-class Pick:
-    """A demo order and its client, with the client's first phone and email."""
+class Client:
+    """A demo client with their first phone (a mobile) and email."""
 
-    order: Order
     contact: Contact
     phone: str
     email: str
+
+
+@dataclass
+class Pick(Client):
+    """An open demo order and its client."""
+
+    order: Order
 
     @property
     def number(self) -> str:
@@ -258,24 +264,45 @@ async def world(
         get_settings.cache_clear()
 
 
-async def _pick(count: int, **contact: Any) -> list[Pick]:
+async def _reachable(contact_id: int, **contact: Any) -> Client | None:
+    client = await Contact.get_or_none(id=contact_id, **contact).prefetch_related(
+        "phones", "emails"
+    )
+    if client is None:
+        return None
+    phones = sorted(client.phones, key=lambda p: p.position)  # type: ignore[attr-defined]
+    emails = sorted(client.emails, key=lambda e: e.position)  # type: ignore[attr-defined]
+    if phones and emails and phones[0].number.startswith("+79"):
+        return Client(client, phones[0].number, emails[0].email)
+    return None
+
+
+async def _pick(count: int) -> list[Pick]:
     """Open demo orders of different clients who have a mobile phone and an email."""
     picks: list[Pick] = []
-    seen: set[int] = set()
     for order in await Order.filter(status__in=list(NEXT)).order_by("id"):
-        if order.contact_id is None or order.contact_id in seen:
+        if order.contact_id is None or order.contact_id in {p.contact.id for p in picks}:
             continue
-        client = await Contact.get(id=order.contact_id, **contact).prefetch_related(
-            "phones", "emails"
-        )
-        phones = sorted(client.phones, key=lambda p: p.position)  # type: ignore[attr-defined]
-        emails = sorted(client.emails, key=lambda e: e.position)  # type: ignore[attr-defined]
-        if phones and emails and phones[0].number.startswith("+79"):
-            seen.add(client.id)
-            picks.append(Pick(order, client, phones[0].number, emails[0].email))
+        client = await _reachable(order.contact_id)
+        if client is not None:
+            picks.append(Pick(client.contact, client.phone, client.email, order))
         if len(picks) == count:
             return picks
     raise AssertionError(f"the demo data has fewer than {count} such open orders")
+
+
+async def _clients(count: int, owner: User) -> list[Client]:
+    """Demo clients of `owner` who have a mobile phone and an email."""
+    found: list[Client] = []
+    for contact_id in (
+        await Contact.filter(owner_id=owner.id).order_by("id").values_list("id", flat=True)
+    ):
+        client = await _reachable(int(contact_id))
+        if client is not None:
+            found.append(client)
+        if len(found) == count:
+            return found
+    raise AssertionError(f"{owner.email} has fewer than {count} such clients")
 
 
 def _plain(message: EmailMessage) -> str:
@@ -284,7 +311,7 @@ def _plain(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
-async def _messages(pick: Pick) -> list[OutboundMessage]:
+async def _messages(pick: Client) -> list[OutboundMessage]:
     return await OutboundMessage.filter(contact_id=pick.contact.id).order_by("id")
 
 
@@ -393,7 +420,7 @@ async def test_a_staff_notice_reaches_telegram_with_buttons_and_each_device(worl
 
 async def test_a_manager_sends_a_template_from_the_api_and_from_the_bot(world: World) -> None:
     manager = await User.get(email=MANAGER_LOGIN)
-    by_api, by_bot = await _pick(2, owner_id=manager.id)
+    by_api, by_bot = await _clients(2, manager)
     headers = await world.headers(MANAGER_LOGIN)
     await world.prefer(headers, by_api.contact, ["whatsapp", "email"])
     await world.prefer(headers, by_bot.contact, ["email"])
