@@ -1,10 +1,10 @@
 """Issue 5's "Done when", as a person would see it: on the demo data, with every channel
-configured at once the way `voronka run` configures them (VORONKA_* settings → build_channels →
-Relay), order status changes made through the API land at the SMTP server, the Bot API, Twilio
-and FCM doubles in each client's language; a manager's template goes out from the API and from
-the bot's «✉️ Написать»; a staff notice reaches Telegram with its buttons and every device; and
-channels that fail (Twilio down, an unregistered FCM token, a bot blocked in Telegram) lose
-nothing.
+configured at once the way `voronka run` configures them (VORONKA_* settings, the Relay of
+`build_clock` over `build_channels`), order status changes made through the API land at the
+SMTP server and the Bot API, Twilio and FCM doubles in each client's language; a manager's
+template goes out from the API and from the bot's «✉️ Написать»; a staff notice reaches
+Telegram with its buttons and every device; and channels that fail (Twilio down, an
+unregistered FCM token, a bot blocked in Telegram) lose nothing.
 
 Nothing is overridden: the channels messages are written for come from the same settings (no
 `use_channels`), the bot is the real Dispatcher, the client subscribes through the deep link, the
@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from api.app import create_app
 from bots.telegram.callbacks import OpenCard
+from cli.host import build_clock
 from models.clock import FrozenClock, use_clock
 from models.demo import seed_demo
 from models.demo.org import ADMIN_LOGIN, PASSWORD
@@ -47,7 +48,6 @@ from models.ops.bootstrap import ensure_default_templates
 from models.ops.user_notices import Button, Notice, notify_user
 from models.settings import Settings, get_settings
 from models.text import Text
-from schedulers.channels import build_channels
 from schedulers.outbox import Relay
 from tests.api.v1.conftest import bearer, sign_in
 from tests.bots.conftest import TOKEN, BotHarness, bot_harness
@@ -249,9 +249,9 @@ async def world(
     async with in_transaction():
         assert (await seed_demo("ru")).created
         await ensure_default_templates()
-    channels = build_channels(settings)
-    assert set(channels) == set(Channel)
-    relay = Relay(channels, max_attempts=settings.outbox_max_attempts)
+    # The relay `voronka run` schedules, with the channels its settings configure.
+    relay = build_clock(settings).relay
+    assert set(relay.channels) == set(Channel)
     transport = httpx.ASGITransport(app=create_app(settings, manage_database=False))
     try:
         async with (
