@@ -34,6 +34,7 @@ from models.demo import seed_demo
 from models.demo.org import ADMIN_LOGIN, PASSWORD
 from models.entities import (
     Channel,
+    ChannelIdentity,
     Contact,
     Device,
     Interaction,
@@ -318,8 +319,26 @@ async def _messages(pick: Client) -> list[OutboundMessage]:
 async def test_order_status_changes_land_at_each_clients_channel_in_their_language(
     world: World,
 ) -> None:
-    email, telegram, whatsapp, sms = await _pick(4)
+    email, telegram, whatsapp, sms, push = await _pick(5)
     admin = await world.headers(ADMIN_LOGIN)
+    # No default template is for push, and no client app registers a client's token yet: the
+    # admin writes the template through the API, and the token is the contact's identity.
+    created = await world.api.post(
+        "/v1/templates",
+        json={
+            "purpose": f"order_status.{push.next.value}",
+            "channel": "push",
+            "language": "ru",
+            "subject": "Заказ {{ order.number }}",
+            "body": "Статус: {{ order.status_label }}",
+        },
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    await ChannelIdentity.create(
+        contact_id=push.contact.id, channel=Channel.PUSH, address=fcm_token(7)
+    )
+    await world.prefer(admin, push.contact, ["push", "email"])
     await world.prefer(admin, email.contact, ["email"])
     # A client's language has no API field yet: it is the contact's, set here as data.
     await Contact.filter(id=email.contact.id).update(language="en")
@@ -329,9 +348,9 @@ async def test_order_status_changes_land_at_each_clients_channel_in_their_langua
     await world.prefer(admin, sms.contact, ["sms"])
     greeted = len(world.telegram.sent(CLIENT.id))
 
-    for pick in (email, telegram, whatsapp, sms):
+    for pick in (email, telegram, whatsapp, sms, push):
         await world.move(admin, pick)
-    assert await world.relay_all() == {"sent": 4}
+    assert await world.relay_all() == {"sent": 5}
 
     [mail] = world.smtp.mailbox.received
     assert world.smtp.mailbox.recipients == [[email.email]]
@@ -355,13 +374,20 @@ async def test_order_status_changes_land_at_each_clients_channel_in_their_langua
     assert f"№\u00a0{sms.number}" in text.params["Body"]
     assert IN_TEXT[sms.next] in text.params["Body"]
     assert len(world.twilio.sent()) == 2
-    assert world.fcm.calls == []
+    [notification] = world.fcm.calls
+    assert notification.ok
+    assert notification.token == fcm_token(7)
+    assert notification.message["notification"] == {
+        "title": f"Заказ {push.number}",
+        "body": f"Статус: {SAID[push.next][0]}",
+    }
 
     for pick, channel in (
         (email, Channel.EMAIL),
         (telegram, Channel.TELEGRAM),
         (whatsapp, Channel.WHATSAPP),
         (sms, Channel.SMS),
+        (push, Channel.PUSH),
     ):
         [message] = await _messages(pick)
         assert (message.channel, message.state) == (channel, MessageState.SENT)
