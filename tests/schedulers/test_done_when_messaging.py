@@ -183,6 +183,16 @@ class World:
         assert link.status_code == 201, link.text
         await self.bot.send(person, f"/start {link.json()['token']}")
 
+    async def receipt(self, sid: str | None, status: str) -> None:
+        """Twilio posts a status change of message `sid` to its StatusCallback, signed."""
+        assert sid is not None
+        url, fields = self.twilio.callback(sid, status)
+        assert url == PUBLIC_URL + "/webhooks/twilio/status"
+        response = await self.api.post(
+            "/webhooks/twilio/status", data=fields, headers=signed(url, fields)
+        )
+        assert response.status_code == 200, response.text
+
     async def relay_all(self) -> Counter[str]:
         """Relay runs until nothing is due (what failed waits for its next attempt)."""
         total: Counter[str] = Counter()
@@ -395,12 +405,7 @@ async def test_order_status_changes_land_at_each_clients_channel_in_their_langua
     # Twilio reports the WhatsApp message delivered, signed as Twilio signs it.
     [message] = await _messages(whatsapp)
     assert message.provider_message_id == wa.sid
-    url, fields = world.twilio.callback(wa.sid, "delivered")
-    assert url == PUBLIC_URL + "/webhooks/twilio/status"
-    receipt = await world.api.post(
-        "/webhooks/twilio/status", data=fields, headers=signed(url, fields)
-    )
-    assert receipt.status_code == 200, receipt.text
+    await world.receipt(wa.sid, "delivered")
     await message.refresh_from_db()
     assert (message.state, message.delivered_at) == (MessageState.DELIVERED, world.clock.now())
 
@@ -527,3 +532,7 @@ async def test_channels_that_fail_lose_nothing(world: World) -> None:
     assert f"№\u00a0{whatsapp.number}" in wa.params["Body"]
     [message] = await _messages(whatsapp)
     assert (message.id, message.state, message.attempts) == (waiting.id, MessageState.SENT, 2)
+    await world.receipt(wa.sid, "delivered")
+    await message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert await OutboundMessage.filter(fallback_of_id=message.id).count() == 0
