@@ -44,7 +44,9 @@ Purpose = Annotated[
     ),
 ]
 Language = Literal["ru", "en"]
-Subject = Annotated[str, Field(max_length=300, description="Email only; Jinja2")]
+Subject = Annotated[
+    str, Field(max_length=300, description="Email (required) and push (the title); Jinja2")
+]
 Body = Annotated[
     str,
     Field(

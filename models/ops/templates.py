@@ -91,7 +91,10 @@ _SID_NOT_WHATSAPP = Text(
 _TEXT_NOT_EMAIL = Text(
     "Текстовая версия бывает только у писем.", "Only email templates have a plain-text part."
 )
-_SUBJECT_NOT_EMAIL = Text("Тема бывает только у писем.", "Only email templates have a subject.")
+_SUBJECT_NOT_EMAIL = Text(
+    "Тема бывает только у писем и push-уведомлений.",
+    "Only email and push templates have a subject.",
+)
 _BAD_FLAG = Text("Ожидается true или false.", "Expected true or false.")
 _TAKEN = Text(
     "Шаблон с таким назначением для этого канала и языка уже есть.",
@@ -167,8 +170,8 @@ def _clean(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
 
 
 def _check_channel_fields(merged: Mapping[str, Any], errors: FieldErrors) -> None:
-    """What only some channels have: an email needs a subject, only email has a plain-text part
-    and a subject, only WhatsApp a Content SID."""
+    """What only some channels have: an email needs a subject, a push may have one (the
+    notification's title), only email has a plain-text part, only WhatsApp a Content SID."""
     channel = merged.get("channel")
     if channel is None:
         return
@@ -176,7 +179,7 @@ def _check_channel_fields(merged: Mapping[str, Any], errors: FieldErrors) -> Non
         if not merged.get("subject") and not errors.has("subject"):
             errors.add("subject", "required", f.REQUIRED)
     else:
-        if merged.get("subject") and not errors.has("subject"):
+        if channel is not Channel.PUSH and merged.get("subject") and not errors.has("subject"):
             errors.add("subject", "not_for_channel", _SUBJECT_NOT_EMAIL)
         if merged.get("text_body") and not errors.has("text_body"):
             errors.add("text_body", "not_for_channel", _TEXT_NOT_EMAIL)

@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from twilio.request_validator import RequestValidator
 
 from api.app import create_app
 from models.channels import use_channels
@@ -23,7 +22,7 @@ from models.ops.templates import install_default_templates
 from models.settings import Settings
 from schedulers.channels import build_channels
 from schedulers.outbox import Relay
-from tests.doubles.twilio_api import AUTH_TOKEN, TwilioApiDouble, twilio_settings
+from tests.doubles.twilio_api import TwilioApiDouble, signed, twilio_settings
 from tests.factories import T0, Org, make_contact, make_org
 
 PUBLIC_URL = "https://crm.example.test"
@@ -115,17 +114,13 @@ async def _enqueue_and_send(
     return message
 
 
-def _signed(url: str, fields: dict[str, str], token: str = AUTH_TOKEN) -> dict[str, str]:
-    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, fields)}
-
-
 async def _post(
     client: httpx.AsyncClient, fields: dict[str, str], headers: dict[str, str] | None = None
 ) -> httpx.Response:
     return await client.post(
         "/webhooks/twilio/status",
         data=fields,
-        headers=_signed(CALLBACK_URL, fields) if headers is None else headers,
+        headers=signed(CALLBACK_URL, fields) if headers is None else headers,
     )
 
 
@@ -215,10 +210,10 @@ async def test_forged_receipts_get_403_and_change_nothing(
     forgeries = [
         {},
         {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
-        _signed(CALLBACK_URL, fields, token="another-account-token"),
+        signed(CALLBACK_URL, fields, token="another-account-token"),
         # Signed for the address the request arrived at, not the public URL Twilio calls.
-        _signed("http://10.0.0.5/webhooks/twilio/status", fields),
-        _signed(CALLBACK_URL, {**fields, "MessageStatus": "delivered"}),
+        signed("http://10.0.0.5/webhooks/twilio/status", fields),
+        signed(CALLBACK_URL, {**fields, "MessageStatus": "delivered"}),
     ]
     for headers in forgeries:
         response = await _post(client, fields, headers)
@@ -238,7 +233,7 @@ async def test_malformed_receipts_get_400_naming_the_fields(client: httpx.AsyncC
     assert body["code"] == "malformed_callback"
     assert [e["field"] for e in body["errors"]] == ["MessageSid", "MessageStatus", "ErrorCode"]
 
-    signature = _signed(CALLBACK_URL, {})
+    signature = signed(CALLBACK_URL, {})
     response = await client.post(
         "/webhooks/twilio/status", json={"MessageSid": "SM" + "0" * 32}, headers=signature
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,16 +122,15 @@ async def telegram_api() -> AsyncIterator[TelegramApiDouble]:
         yield double
 
 
-@pytest_asyncio.fixture
-async def telegram(
-    db: str, telegram_api: TelegramApiDouble, data_dir: Path
-) -> AsyncIterator[BotHarness]:
-    settings = bot_settings(db, telegram_api.url, data_dir=data_dir)
+@asynccontextmanager
+async def bot_harness(settings: Settings, api: TelegramApiDouble) -> AsyncIterator[BotHarness]:
+    """The bot of `settings` talking to `api`, its pacing on virtual time; fails the test when
+    the bot called the Bot API inside a database transaction."""
     time = VirtualTime()
-    telegram_api.clock = time
+    api.clock = time
     limits = TelegramLimits(on_unreachable=mark_unreachable, clock=time, sleep=time.sleep)
     bot = build_bot(settings, limits=limits)
-    harness = BotHarness(telegram_api, bot, build_dispatcher(settings), settings, time, limits)
+    harness = BotHarness(api, bot, build_dispatcher(settings), settings, time, limits)
     bot.session.middleware(harness.guard)
     try:
         yield harness
@@ -138,3 +138,13 @@ async def telegram(
         await harness.dispatcher.fsm.close()
         await _close_quickly(bot)
     assert harness.guard.violations == [], "Bot API called inside a database transaction"
+
+
+@pytest_asyncio.fixture
+async def telegram(
+    db: str, telegram_api: TelegramApiDouble, data_dir: Path
+) -> AsyncIterator[BotHarness]:
+    async with bot_harness(
+        bot_settings(db, telegram_api.url, data_dir=data_dir), telegram_api
+    ) as harness:
+        yield harness

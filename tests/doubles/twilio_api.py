@@ -18,7 +18,8 @@ Every request is recorded (`calls`), refused ones too, with its form fields. It 
   `refused_by_limits` counts them (bench/fanout.py).
 
 `callback(sid, status, error_code)` gives the form fields Twilio posts to the message's
-StatusCallback URL for a status change; the test signs them with twilio's `RequestValidator`.
+StatusCallback URL for a status change; `signed(url, fields)` gives the `X-Twilio-Signature`
+header twilio's own `RequestValidator` computes for them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from models.settings import Settings, load_settings
 from tests.doubles.limits import SendLimit, admit
@@ -248,3 +250,8 @@ def twilio_settings(base_url: str, **values: Any) -> Settings:
     values.setdefault("twilio_sms_from", SMS_FROM)
     values.setdefault("twilio_timeout", 5.0)
     return load_settings(twilio_base_url=base_url, **values)
+
+
+def signed(url: str, fields: dict[str, str], token: str = AUTH_TOKEN) -> dict[str, str]:
+    """The header Twilio sends with a callback of `fields` posted to `url`."""
+    return {"X-Twilio-Signature": RequestValidator(token).compute_signature(url, fields)}

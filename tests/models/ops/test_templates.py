@@ -111,6 +111,22 @@ async def test_required_fields_and_channel_rules(org: Org) -> None:
     assert error_codes(caught.value) == {"content_sid": "invalid_content_sid"}
 
 
+async def test_a_push_template_may_have_a_title_but_no_plain_text_part(org: Org) -> None:
+    push = {"purpose": "order_status.shipped", "channel": "push", "language": "ru"}
+    titled = await create_template(
+        org.admin, {**push, "subject": "Заказ {{ order.number }}", "body": "Отправлен"}
+    )
+    assert titled.subject == "Заказ {{ order.number }}"
+    untitled = await create_template(org.admin, {**push, "language": "en", "body": "Shipped"})
+    assert untitled.subject == ""
+    with pytest.raises(ValidationFailed) as caught:
+        await update_template(org.admin, untitled.id, {"text_body": "Shipped"}, version=1)
+    assert error_codes(caught.value) == {"text_body": "not_for_channel"}
+    with pytest.raises(ValidationFailed) as caught:
+        await update_template(org.admin, untitled.id, {"subject": "{{ order.numbr }}"}, version=1)
+    assert error_codes(caught.value) == {"subject": "unknown_variable"}
+
+
 async def test_one_template_per_purpose_channel_and_language(org: Org) -> None:
     await create_template(org.admin, _email())
     with pytest.raises(ValidationFailed) as caught:
