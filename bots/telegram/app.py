@@ -24,6 +24,7 @@ from bots.telegram.staging import StageFiles
 from models.ops.telegram_account import mark_telegram_unreachable, telegram_account
 from models.settings import Settings
 from models.text import LANGUAGES
+from schedulers.channels.pacing import RedisPacer
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,20 @@ async def mark_unreachable(telegram_user_id: int) -> None:
 
 
 _process_limits: TelegramLimits | None = None
+# A Telegram turn is waited for, however far (the pacer hands back turns beyond this, asked again).
+SHARED_MAX_WAIT = 60.0
 
 
-def process_limits() -> TelegramLimits:
+def process_limits(settings: Settings) -> TelegramLimits:
     """Telegram counts its limits per bot: every Bot this process builds (the bot's replies, the
-    outbox's Telegram channel) keeps them together, in one `TelegramLimits`."""
+    outbox's Telegram channel) keeps them together, in one `TelegramLimits`, and with
+    `VORONKA_REDIS_URL` set, together with every other process through Redis."""
     global _process_limits
     if _process_limits is None:
-        _process_limits = TelegramLimits(on_unreachable=mark_unreachable)
+        shared = (
+            RedisPacer(settings.redis_url, max_wait=SHARED_MAX_WAIT) if settings.redis_url else None
+        )
+        _process_limits = TelegramLimits(on_unreachable=mark_unreachable, shared=shared)
     return _process_limits
 
 
@@ -58,7 +65,7 @@ def build_bot(settings: Settings, *, limits: TelegramLimits | None = None) -> Bo
     (`texts.render` escapes values)."""
     assert settings.telegram_token is not None, "the bot needs VORONKA_TELEGRAM_TOKEN"
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_base))
-    session.middleware(limits or process_limits())
+    session.middleware(limits or process_limits(settings))
     return Bot(
         settings.telegram_token.get_secret_value(),
         session=session,

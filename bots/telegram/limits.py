@@ -16,7 +16,10 @@
   have been delivered, so it is not repeated.
 
 Time comes from `clock` and waits from `sleep`, both injectable: tests run in virtual seconds.
-The windows live in this process's memory (ADR 0013).
+The windows live in this process's memory (ADR 0013), unless a `shared` pacer is given: with
+`VORONKA_REDIS_URL` set, every process sending as the bot (the API's webhook replies, the
+scheduler's outbox) takes its turns from the same buckets in Redis
+(`schedulers/channels/pacing.py`, evenly spaced at Telegram's rates less `PACE_MARGIN`).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from models.channels import PACE_MARGIN
+from schedulers.channels.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,8 @@ OnUnreachable = Callable[[int], Awaitable[Any]]
 _SENDING_PREFIXES = ("send", "copy", "forward", "edit")
 _NOT_PACED = frozenset({"sendChatAction"})
 _PRUNE_EVERY = 1000
+# Telegram's overall limit, as the rate of the shared bucket (the pacer keeps PACE_MARGIN).
+OVERALL_PER_SECOND = 30.0
 
 
 def is_sending(method: TelegramMethod[Any]) -> bool:
@@ -94,6 +100,7 @@ class TelegramLimits(BaseRequestMiddleware):
         max_attempts: int = 3,
         max_retry_after: float = 60.0,
         on_unreachable: OnUnreachable | None = None,
+        shared: Pacer | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
@@ -102,6 +109,7 @@ class TelegramLimits(BaseRequestMiddleware):
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
         self.on_unreachable = on_unreachable
+        self.shared = shared
         self._clock = clock
         self._sleep = sleep
         self._overall = SlidingWindow(*overall)
@@ -120,7 +128,9 @@ class TelegramLimits(BaseRequestMiddleware):
         attempt = 0
         while True:
             attempt += 1
-            if sending:
+            if sending and self.shared is not None:
+                await self._shared_turn(self.shared, bot.id, chat_id)
+            elif sending:
                 await self._wait_for_turn(chat_id)
             try:
                 return await make_request(bot, method)
@@ -168,6 +178,18 @@ class TelegramLimits(BaseRequestMiddleware):
             await self._wait_until(window.reserve(max(self._clock(), self._paused_until)))
         await self._wait_until(self._overall.reserve(max(self._clock(), self._paused_until)))
 
+    async def _shared_turn(self, pacer: Pacer, bot_id: int, chat_id: int | str | None) -> None:
+        await self._wait_until(self._paused_until)
+        if chat_id is not None:
+            limit, period = self.per_group if _is_group(chat_id) else self.per_chat
+            await self._take(pacer, f"telegram:{bot_id}:chat:{chat_id}", limit / period)
+        await self._take(pacer, f"telegram:{bot_id}:all", OVERALL_PER_SECOND)
+
+    async def _take(self, pacer: Pacer, key: str, rate: float) -> None:
+        # A turn further away than the pacer waits for is not reserved: wait, then ask again.
+        while (wait := await pacer.take(key, rate)) is not None:
+            await self._sleep(wait)
+
     def _window(self, chat_id: int | str) -> SlidingWindow:
         self._reservations += 1
         if self._reservations % _PRUNE_EVERY == 0:
@@ -175,7 +197,10 @@ class TelegramLimits(BaseRequestMiddleware):
             self._chats = {k: w for k, w in self._chats.items() if not w.idle_since(at)}
         window = self._chats.get(chat_id)
         if window is None:
-            is_group = isinstance(chat_id, str) or chat_id < 0
-            window = SlidingWindow(*(self.per_group if is_group else self.per_chat))
+            window = SlidingWindow(*(self.per_group if _is_group(chat_id) else self.per_chat))
             self._chats[chat_id] = window
         return window
+
+
+def _is_group(chat_id: int | str) -> bool:
+    return isinstance(chat_id, str) or chat_id < 0

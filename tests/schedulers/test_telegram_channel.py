@@ -340,8 +340,8 @@ def test_the_outbox_and_the_bots_replies_keep_one_pacing() -> None:
     adapter = build_channels(settings)[Channel.TELEGRAM]
     assert isinstance(adapter, TelegramChannel)
     replies = build_bot(settings)
-    assert list(adapter.bot.session.middleware) == [process_limits()]
-    assert list(replies.session.middleware) == [process_limits()]
+    assert list(adapter.bot.session.middleware) == [process_limits(settings)]
+    assert list(replies.session.middleware) == [process_limits(settings)]
 
 
 def test_chat_ids_and_buttons_are_checked_before_sending() -> None:

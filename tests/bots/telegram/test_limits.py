@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import time
+from collections.abc import Callable
 
 import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter, TelegramServerError
+from redis.asyncio import Redis
 
 from bots.telegram.limits import SlidingWindow, TelegramLimits
 from models.entities import User
+from schedulers.channels.pacing import RedisPacer
 from tests.bots.conftest import TOKEN, BotHarness, link
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.doubles.telegram_updates import Person
 from tests.factories import make_user
 
 OLGA = Person(8001, "Ольга")
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def test_a_sliding_window_hands_out_moments_in_order() -> None:
@@ -78,6 +83,53 @@ async def test_pacing_holds_across_concurrent_senders_in_real_time() -> None:
     stamps = sorted(c.at for c in api.calls)
     for n in range(len(stamps) - 3):
         assert stamps[n + 3] - stamps[n] >= period - slack, "no more than 3 in any period"
+
+
+async def _two_processes_send(api: TelegramApiDouble, make: Callable[[], TelegramLimits]) -> None:
+    """Two processes of one bot (two sessions, each with its own limits) send 30 messages each
+    to different chats at once."""
+
+    async def process(first_chat: int) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api.url))
+        session.middleware(make())
+        async with Bot(TOKEN, session=session) as bot:
+            await asyncio.gather(
+                *(bot.send_message(first_chat + n, "notice") for n in range(30)),
+                return_exceptions=True,
+            )
+
+    await asyncio.gather(process(10_000), process(20_000))
+
+
+async def test_processes_share_the_bots_limits_through_redis() -> None:
+    prefix = f"voronka:test:tg:{secrets.token_hex(4)}:"
+    redis = Redis.from_url(REDIS_URL)
+    pacers: list[RedisPacer] = []
+
+    def shared() -> TelegramLimits:
+        pacers.append(RedisPacer(REDIS_URL, prefix=prefix))
+        return TelegramLimits(shared=pacers[-1])
+
+    try:
+        async with TelegramApiDouble() as api:
+            api.enforce_limits(per_second=30)
+            started = time.monotonic()
+            await _two_processes_send(api, shared)
+            took = time.monotonic() - started
+        assert len(api.sent()) == 60
+        assert api.refused_by_limits <= 1, "at most one arrival pushed over by jitter"
+        assert took >= 59 / 30, "sixty sends at thirty a second, together"
+        async with TelegramApiDouble() as alone:
+            alone.enforce_limits(per_second=30)
+            await _two_processes_send(alone, TelegramLimits)
+        assert alone.refused_by_limits > 0, "each process on its own sends too fast together"
+    finally:
+        for pacer in pacers:
+            await pacer.close()
+        keys = [key async for key in redis.scan_iter(f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
 
 
 async def test_a_429_is_retried_after_retry_after(telegram: BotHarness) -> None:
