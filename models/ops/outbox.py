@@ -349,27 +349,10 @@ async def _tried_channels(message: OutboundMessage) -> list[Channel]:
     return tried
 
 
-async def cancel_waiting(
-    contact_id: int, purpose: ConsentPurpose, channel: Channel | None = None
-) -> int:
-    """Cancel the messages of a consent purpose still waiting for a contact (queued, or failed
-    with a retry planned)."""
-    query = OutboundMessage.filter(
-        contact_id=contact_id,
-        consent_purpose=purpose,
-        state__in=WAITING,
-        next_attempt_at__isnull=False,
-    )
-    if channel is not None:
-        query = query.filter(channel=channel)
-    return await query.update(
-        state=MessageState.CANCELLED, next_attempt_at=None, last_error="consent withdrawn"
-    )
-
-
 async def cancel_unconsented(contact_id: int) -> int:
-    """Cancel the contact's waiting marketing messages whose channel no current consent covers
-    any more (after one consent of several was withdrawn)."""
+    """Cancel the contact's waiting marketing messages (queued, or failed with a retry planned)
+    whose channel no current consent covers any more: what every withdrawal does, by purpose,
+    channel or id."""
     waiting = await OutboundMessage.filter(
         contact_id=contact_id,
         consent_purpose=ConsentPurpose.MARKETING,
