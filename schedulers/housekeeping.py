@@ -8,6 +8,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from models.ops.idempotency import purge_expired_keys
+from models.ops.outbox import settle_early_receipts
 from models.ops.sessions import purge_stale_sign_in_data
 from models.ops.subscriptions import purge_expired_subscription_links
 from models.ops.telegram_account import purge_telegram_updates
@@ -26,6 +27,9 @@ async def purge_expired() -> dict[str, int]:
             "staff Telegram links": await purge_expired_links(),
             "client Telegram links": await purge_expired_subscription_links(),
         }
+        applied, purged["early receipts"] = await settle_early_receipts()
+    if applied:
+        log.info("applied %d early delivery receipts", applied)
     if any(purged.values()):
         log.info("purged %s", ", ".join(f"{count} {kind}" for kind, count in purged.items()))
     return purged

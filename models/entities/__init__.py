@@ -40,7 +40,7 @@ from models.entities.enums import (
     StageKind,
     TaskStatus,
 )
-from models.entities.messaging import OutboundMessage, Template
+from models.entities.messaging import EarlyReceipt, OutboundMessage, Template
 from models.entities.org import Absence, Office, Plan, User
 from models.entities.sales import (
     Deal,
@@ -76,6 +76,7 @@ __all__ = [
     "DeliveryState",
     "Device",
     "Direction",
+    "EarlyReceipt",
     "IdempotencyRecord",
     "Interaction",
     "InteractionKind",
