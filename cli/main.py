@@ -143,7 +143,7 @@ def templates_install_defaults() -> None:
 
 
 rules_app = typer.Typer(
-    help="Automation rules: apply a YAML file, list them.", no_args_is_help=True
+    help="Automation rules: apply a YAML file, list them, replay a dead run.", no_args_is_help=True
 )
 app.add_typer(rules_app, name="rules")
 
@@ -188,6 +188,21 @@ def rules_list() -> None:
 
     lines = _run(read())
     print("\n".join(lines) if lines else "Правил нет / No rules")
+
+
+@rules_app.command("replay")
+def rules_replay(
+    run_id: Annotated[int, typer.Argument(min=1, help="A dead run's id (GET /v1/rules/{id}/runs)")],
+) -> None:
+    """Perform a dead run's failed actions again now; failing again, the clock retries it."""
+    from cli.database import database
+    from cli.rules import replay
+
+    async def again() -> str:
+        async with database(_settings().database), in_transaction():
+            return await replay(run_id)
+
+    print(_run(again()))
 
 
 @app.command()

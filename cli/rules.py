@@ -1,4 +1,4 @@
-"""`voronka rules apply rules.yaml` and `voronka rules list`.
+"""`voronka rules apply rules.yaml`, `voronka rules list` and `voronka rules replay <run>`.
 
 The file holds a list of rules (under `rules:`, or at the top), each with the fields of
 `POST /v1/rules` (`office:` may name the office). Rules are matched by name: a new name is
@@ -22,6 +22,7 @@ from tortoise.transactions import in_transaction
 from models.actor import Actor
 from models.entities import Office, Rule, RuleRun, RunOutcome
 from models.errors import ValidationFailed
+from models.ops.automation import replay_run
 from models.ops.rules import check_rule_values, create_rule, rule_named, update_rule
 from models.settings import get_settings
 
@@ -174,3 +175,12 @@ async def rule_lines() -> list[str]:
             f"{(trigger + ' ' + detail).strip():<28}  {runs:>9}  {rule.name}"
         )
     return lines
+
+
+async def replay(run_id: int) -> str:
+    """Replay a dead run (models.ops.automation.replay_run) and describe it on one line: id,
+    outcome, attempts, then each action's status and detail."""
+    rule_id = await RuleRun.filter(id=run_id).values_list("rule_id", flat=True)
+    run = await replay_run(Actor.system(), int(rule_id[0]) if rule_id else 0, run_id)
+    actions = "; ".join(f"{r['index']} {r['do']} {r['status']}: {r['detail']}" for r in run.results)
+    return f"{run.id}\t{run.outcome}\t{run.attempts}\t{actions}"

@@ -9,7 +9,9 @@ called: `VORONKA_PUBLIC_URL` + this path, never `request.url`, which differs beh
 - a signed form without a MessageSid or MessageStatus Twilio would send → 400 naming the fields;
 - otherwise 200, with the receipt recorded by `record_provider_status` in one transaction. A
   repeated or late receipt changes nothing (the signature has no timestamp: replays are
-  harmless because a receipt only ever moves a message forwards).
+  harmless because a receipt only ever moves a message forwards). A receipt that overtook the
+  relay's record of the MessageSid is kept and applied when the relay records it; the route
+  looks once more after keeping it, for a relay that recorded the sid in the meantime.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from tortoise.transactions import in_transaction
 from twilio.request_validator import RequestValidator
 
 from api.problems import problem, request_language
-from models.ops.outbox import record_provider_status
+from models.ops.outbox import apply_early_receipts, record_provider_status
 from models.settings import Settings
 from models.text import Text
 
@@ -103,13 +105,17 @@ async def twilio_status(request: Request) -> Response:
     malformed = _malformed(form)
     if malformed:
         return _bad_fields(request, malformed)
+    sid = str(form["MessageSid"])
     async with in_transaction():
-        await record_provider_status(
-            str(form["MessageSid"]),
+        moved = await record_provider_status(
+            sid,
             str(form["MessageStatus"]),
             error_code=str(form.get("ErrorCode") or ""),
             error_message=str(form.get("ErrorMessage") or ""),
         )
+    if moved is None:
+        async with in_transaction():
+            await apply_early_receipts(sid)
     return Response(status_code=200)
 
 

@@ -1,7 +1,8 @@
 """A contact's consents (152-FZ) and channels: /v1/contacts/{id}/consents and …/channels.
 
 Consents are kept as a history: giving one adds a row, withdrawing stamps `withdrawn_at` and
-never deletes. Withdrawing marketing cancels the marketing messages still waiting for that client.
+never deletes. Withdrawing marketing cancels the marketing messages still waiting for that client
+through a channel no current consent covers any more.
 Every change is audited. The preferred channels are set with `PATCH /v1/contacts/{id}`
 (`preferred_channels`); `GET …/channels` shows them with the order and addresses the outbox uses.
 """

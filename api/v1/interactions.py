@@ -88,6 +88,10 @@ class InteractionOut(Output):
     latitude: float | None
     longitude: float | None
     created_at: datetime
+    outbound_message_id: Id | None = Field(
+        description="kind message, sent by a manager: the outbox row that carries it (its state "
+        "for admins at GET /v1/outbox/{id}); null otherwise"
+    )
     attachments: list[AttachmentOut]
 
 

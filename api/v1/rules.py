@@ -6,7 +6,7 @@ is in docs/automation.md; saving checks all of it, and each problem is a 422 fie
 the path (`trigger.cron`, `conditions.all.1.field`, `actions.0.purpose`). Names of stages,
 pipelines, sources, segments, offices and users are answered as ids. Every run is logged
 (`/v1/rules/{id}/runs`); `POST /v1/rules/{id}/dry-run` shows what the rule would do to a record
-and changes nothing.
+and changes nothing; `POST /v1/rules/{id}/runs/{run_id}/replay` retries a dead run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from api.problems import problem_responses
 from api.schemas import Id, Input, Output
 from api.versions import Version, set_etag
 from models.entities import Rule, RuleEntity, RuleRun, RunOutcome
-from models.ops.automation import dry_run
+from models.ops.automation import dry_run, replay_run
 from models.ops.rules import create_rule, delete_rule, get_rule, update_rule
 from models.queries.rules import RuleFilters, RunFilters, list_rules, list_runs
 
@@ -261,3 +261,16 @@ async def dry_run_(rule_id: Id, body: DryRunIn, actor: CurrentActor, _: Transact
     action performed and rolled back, so nothing changes and nothing is sent. The answer is
     kept in the run log as a dry run. 422 `not_found` on `record_id` for no such record."""
     return _run(await dry_run(actor, rule_id, body.record_id))
+
+
+@router.post(
+    "/{rule_id}/runs/{run_id}/replay",
+    operation_id="replayRuleRun",
+    responses=problem_responses(403, 404, 422),
+)
+async def replay(rule_id: Id, run_id: Id, actor: CurrentActor, _: Transaction) -> RuleRunOut:
+    """Perform a dead run's failed actions again now, as the clock's retry does, with its
+    attempts counted from zero (failing again, it is retried before it is dead). A record that
+    no longer qualifies has them skipped with the reason. 422 `not_replayable` on `outcome` for
+    a run that is not dead."""
+    return _run(await replay_run(actor, rule_id, run_id))

@@ -79,11 +79,13 @@ class WriteMessage(CallbackData, prefix="wm"):
 
 
 class MessagePick(CallbackData, prefix="mp"):
-    """Preview the purpose of this template (any active one of the purpose) for the client."""
+    """Preview the purpose of this template (any active one of the purpose) for the client,
+    about `order` (0: none; an order-status template always names its order)."""
 
     kind: Writable
     id: Id
     template: Id
+    order: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
 
 
 class MessageSend(CallbackData, prefix="ms"):
@@ -92,3 +94,4 @@ class MessageSend(CallbackData, prefix="ms"):
     kind: Writable
     id: Id
     template: Id
+    order: Annotated[int, Field(ge=0, le=MAX_ID)] = 0

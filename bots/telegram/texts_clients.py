@@ -60,6 +60,7 @@ NO_CONTACT = Text(
     "The deal has no contact: there is nobody to write to. Set the deal's contact first.",
 )
 MARKETING_MARK = Text("📣 {name}", "📣 {name}")
+ORDER_STATUS_MARK = Text("📦 Заказ №{number}: {status}", "📦 Order No. {number}: {status}")
 PREVIEW = Text(
     "✉️ <b>{purpose}</b> для {name}\nКанал: {channel} · {address}\n\n{text}",
     "✉️ <b>{purpose}</b> to {name}\nChannel: {channel} · {address}\n\n{text}",

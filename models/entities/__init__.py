@@ -46,7 +46,7 @@ from models.entities.enums import (
     TaskStatus,
 )
 from models.entities.kpi import KpiBreach, KpiDefinition
-from models.entities.messaging import OutboundMessage, Template
+from models.entities.messaging import EarlyReceipt, OutboundMessage, Template
 from models.entities.org import Absence, Handover, Office, Plan, User
 from models.entities.sales import (
     Deal,
@@ -82,6 +82,7 @@ __all__ = [
     "DeliveryState",
     "Device",
     "Direction",
+    "EarlyReceipt",
     "Handover",
     "IdempotencyRecord",
     "Interaction",

@@ -24,7 +24,7 @@ class Campaign(Versioned):
 
     `audience` holds the contact filters (segment, source, owner, office, company, search text),
     read with the creator's visibility. Starting the campaign fixes its recipients
-    (CampaignRecipient); a scheduler job then feeds them into the outbox a batch at a time while
+    (CampaignRecipient). A scheduler job then feeds them into the outbox a batch at a time while
     the campaign runs, so pausing or cancelling takes effect within seconds.
     """
 

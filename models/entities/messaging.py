@@ -117,3 +117,25 @@ class OutboundMessage(Model):
             ("fallback_of_id",),
             ("provider_message_id",),
         )
+
+
+class EarlyReceipt(Model):
+    """A delivery receipt that came before the relay recorded its message's provider id.
+
+    A Twilio status callback can overtake Twilio's answer to the send. Kept by provider id and
+    status, applied to the message when the relay records its provider id, then deleted. One
+    row per (provider id, status): a repeated receipt adds nothing. What was never applied is
+    deleted by the housekeeping once `received_at` is a day old.
+    """
+
+    id = fields.IntField(primary_key=True)
+    provider_message_id = fields.CharField(max_length=255)
+    status = fields.CharField(max_length=16)
+    error_code = fields.CharField(max_length=8, default="")
+    error_message = fields.CharField(max_length=500, default="")
+    received_at = fields.DatetimeField(default=now)
+
+    class Meta:
+        table = "early_receipt"
+        unique_together = (("provider_message_id", "status"),)
+        indexes = (("received_at",),)

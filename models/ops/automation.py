@@ -34,6 +34,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from models.actor import Actor
+from models.audit import audit_event
 from models.clock import now
 from models.db import dialect
 from models.entities import (
@@ -54,7 +55,7 @@ from models.entities import (
     User,
     WebhookDelivery,
 )
-from models.errors import DomainError, FieldError, ValidationFailed
+from models.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.events import Event
 from models.ops.org import require_admin
 from models.ops.outbox import Refs, enqueue_for_contact
@@ -109,6 +110,10 @@ MODELS: dict[RuleEntity, type[Model]] = {
 _chain: ContextVar[tuple[int, ...]] = ContextVar("voronka_rule_chain", default=())
 
 _NO_RECORD = Text("Запись не найдена.", "No such record.")
+_NOT_REPLAYABLE = Text(
+    "Повторить можно только запуск, у которого кончились попытки (dead).",
+    "Only a run whose attempts ran out (dead) can be replayed.",
+)
 
 
 # Records as rules see them
@@ -246,9 +251,10 @@ async def _execute(
                 results[index] = {**results[index], "status": "skipped", "detail": "rule changed"}
                 continue
             action = rule.actions[index]
+            tries = int(results[index].get("tries", 0)) + 1
             try:
                 async with in_transaction():
-                    outcome = await _perform(rule, run, index, action)
+                    outcome = await _perform(rule, run, index, action, tries)
             except DomainError as error:
                 outcome = {"status": "failed", "detail": _describe(error)}
             except Exception as error:
@@ -257,7 +263,7 @@ async def _execute(
                 log.exception("rule %s action %s on %s failed", rule.id, index, run.record_id)
                 outcome = {"status": "failed", "detail": f"{type(error).__name__}: {error}"}
             outcome["detail"] = str(outcome.get("detail", ""))[:1000]
-            results[index] = {**_result(index, action, "ok"), **outcome}
+            results[index] = {**_result(index, action, "ok"), **outcome, "tries": tries}
     finally:
         _chain.reset(token)
     return results
@@ -292,7 +298,7 @@ async def _finish(run: RuleRun, results: list[dict[str, Any]]) -> None:
 
 
 async def _perform(
-    rule: Rule, run: RuleRun, index: int, action: Mapping[str, Any]
+    rule: Rule, run: RuleRun, index: int, action: Mapping[str, Any], tries: int
 ) -> dict[str, Any]:
     entity = RuleEntity(rule.entity)
     record = await load_record(entity, run.record_id)
@@ -300,7 +306,8 @@ async def _perform(
         raise ValidationFailed([FieldError("record_id", "not_found", _NO_RECORD)])
     do = action["do"]
     if do == "send_template":
-        return await _send_template(entity, record, run, index, action["purpose"])
+        key = _action_key(run, index, tries)
+        return await _send_template(entity, record, key, action["purpose"])
     if do == "create_task":
         return await _create_task(entity, record, action)
     if do == "assign_owner":
@@ -310,8 +317,16 @@ async def _perform(
     if do == "move_stage":
         return await _move_stage(record, action["stage_id"])
     if do == "webhook":
-        return await _webhook(rule, entity, record, run, index, action["url"])
+        return await _webhook(rule, entity, record, run, index, action["url"], tries)
     raise ValueError(f"unknown action {do!r}")
+
+
+def _action_key(run: RuleRun, index: int, tries: int) -> str:
+    """The dedup key of what an action writes on its `tries`-th performance: a retry is a new
+    try, since what the failed one wrote (a message with no usable channel, a dead webhook
+    call) stays as it was."""
+    key = f"rule:{run.id}:{index}"
+    return key if tries <= 1 else f"{key}:{tries}"
 
 
 def _contact_id(entity: RuleEntity, record: Any) -> int | None:
@@ -319,7 +334,7 @@ def _contact_id(entity: RuleEntity, record: Any) -> int | None:
 
 
 async def _send_template(
-    entity: RuleEntity, record: Any, run: RuleRun, index: int, purpose: str
+    entity: RuleEntity, record: Any, dedup_key: str, purpose: str
 ) -> dict[str, Any]:
     contact_id = _contact_id(entity, record)
     contact = await Contact.get_or_none(id=contact_id) if contact_id else None
@@ -330,9 +345,7 @@ async def _send_template(
         deal_id=record.id if entity is RuleEntity.DEAL else getattr(record, "deal_id", None),
         manager_id=getattr(record, "owner_id", None) or getattr(record, "assignee_id", None),
     )
-    message = await enqueue_for_contact(
-        contact, purpose, dedup_key=f"rule:{run.id}:{index}", refs=refs
-    )
+    message = await enqueue_for_contact(contact, purpose, dedup_key=dedup_key, refs=refs)
     if message is None:
         return {"status": "skipped", "detail": f"no active template for {purpose}"}
     detail = f"message {message.id} to contact {contact.id} by {message.channel}"
@@ -487,7 +500,7 @@ def _jsonable(value: Any) -> Any:
 
 
 async def _webhook(
-    rule: Rule, entity: RuleEntity, record: Any, run: RuleRun, index: int, url: str
+    rule: Rule, entity: RuleEntity, record: Any, run: RuleRun, index: int, url: str, tries: int
 ) -> dict[str, Any]:
     values = await snapshot(entity, record)
     body = {
@@ -503,7 +516,7 @@ async def _webhook(
         action_index=index,
         url=url,
         body=json.dumps(body, ensure_ascii=False, sort_keys=True),
-        dedup_key=f"rule:{run.id}:{index}",
+        dedup_key=_action_key(run, index, tries),
         next_attempt_at=now(),
     )
     return {"status": "ok", "detail": f"webhook {delivery.id} queued", "delivery_id": delivery.id}
@@ -741,16 +754,48 @@ async def retry_run(run_id: int) -> RuleRun | None:
     )
     if run is None:
         return None
-    claimed = await RuleRun.filter(
-        id=run.id, attempts=run.attempts, outcome=RunOutcome.FAILED
-    ).update(attempts=run.attempts + 1, next_attempt_at=None)
+    return await _retry(run, RunOutcome.FAILED, attempts=run.attempts + 1)
+
+
+async def replay_run(actor: Actor, rule_id: int, run_id: int) -> RuleRun:
+    """Perform a dead run's failed actions again now, as the clock's retry does, with its
+    attempts counted from zero: failing again, it is retried by the clock before it is dead."""
+    from models.ops.rules import get_rule
+
+    rule = await get_rule(actor, rule_id)
+    run = await RuleRun.get_or_none(id=run_id, rule_id=rule.id, dry_run=False)
+    if run is None:
+        raise NotFound("rule_run", run_id)
+    if run.outcome != RunOutcome.DEAD:
+        raise ValidationFailed([FieldError("outcome", "not_replayable", _NOT_REPLAYABLE)])
+    replayed = await _retry(run, RunOutcome.DEAD, attempts=1)
+    if replayed is None:
+        raise ValidationFailed([FieldError("outcome", "not_replayable", _NOT_REPLAYABLE)])
+    await audit_event(actor, "rule_run", run.id, "replay", f"dead after {run.attempts}")
+    return replayed
+
+
+async def _retry(run: RuleRun, outcome: RunOutcome, *, attempts: int) -> RuleRun | None:
+    """Claim the run (still `outcome`, its attempts unchanged) as attempt `attempts` and perform
+    its failed actions again, or skip them when the record no longer qualifies (_still_applies).
+    None when another retry claimed it first or the rule is gone."""
+    claimed = await RuleRun.filter(id=run.id, attempts=run.attempts, outcome=outcome).update(
+        attempts=attempts, next_attempt_at=None
+    )
     if claimed != 1:
         return None
-    run.attempts += 1
+    run.attempts = attempts
     rule = await Rule.get_or_none(id=run.rule_id)
     if rule is None:
         return None
     failed = [r["index"] for r in run.results if r["status"] == "failed"]
+    reason = await _still_applies(rule, run)
+    if reason:
+        results = [dict(r) for r in run.results]
+        for index in failed:
+            results[index] = {**results[index], "status": "skipped", "detail": reason}
+        await _finish(run, results)
+        return run
     token = _chain.set(())
     try:
         results = await _execute(rule, run, failed, run.results)
@@ -758,6 +803,30 @@ async def retry_run(run_id: int) -> RuleRun | None:
         _chain.reset(token)
     await _finish(run, results)
     return run
+
+
+# Actions that change the record a rule watches: after one of them succeeded, the record's
+# conditions describe the run's own work, not a reason to stop.
+_CHANGES_RECORD = frozenset({"set_field", "move_stage", "assign_owner"})
+
+
+async def _still_applies(rule: Rule, run: RuleRun) -> str:
+    """Why a retry skips the run's failed actions (empty: it performs them): the rule was
+    paused, the record is gone, left the rule's office, or no longer meets the conditions. The
+    conditions are not checked again once an action of this run changed the record itself."""
+    if not rule.is_active:
+        return "not retried: the rule is paused"
+    entity = RuleEntity(rule.entity)
+    record = await load_record(entity, run.record_id)
+    if record is None:
+        return "not retried: the record no longer exists"
+    values = await snapshot(entity, record)
+    if not _covers(rule, values):
+        return "not retried: the record is outside the rule's office"
+    changed = any(r["status"] == "ok" and r["do"] in _CHANGES_RECORD for r in run.results)
+    if not changed and not conditions_hold(entity, rule.conditions, values, now()):
+        return "not retried: the record no longer meets the conditions"
+    return ""
 
 
 # The clock: webhooks

@@ -1,8 +1,10 @@
 """Consents under 152-FZ: given per purpose (service notifications, marketing), with the version
 of the text the person agreed to and, optionally, one channel; withdrawn at any time.
 
-A withdrawal cancels the marketing messages still waiting in the outbox for that person (and
-channel). Marketing is enqueued only with a current consent (`has_consent`).
+A withdrawal, by purpose (and channel) or of one consent by id, cancels the marketing messages
+still waiting in the outbox for that person through a channel no current consent covers any more
+(`cancel_unconsented`): one rule for both ways. Marketing is enqueued only with a current consent
+(`has_consent`).
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ async def withdraw_consent(
     actor: Actor, contact_id: int, purpose: str, *, channel: str | None = None
 ) -> int:
     """Withdraw the current consents for `purpose` (for one channel, or all of them). For
-    marketing, cancel the marketing messages still waiting. Returns how many were cancelled."""
-    from models.ops.outbox import cancel_waiting
+    marketing, cancel the marketing still waiting through a channel no current consent covers
+    (a consent for every channel still covers Telegram after the Telegram one is withdrawn).
+    Returns how many were cancelled."""
+    from models.ops.outbox import cancel_unconsented
 
     contact = await get_visible(Contact, actor, contact_id)
     errors = FieldErrors()
@@ -92,7 +96,7 @@ async def withdraw_consent(
         # Service notifications go under the contract, not under this consent: the withdrawal
         # is recorded, and what waits stays.
         return 0
-    return await cancel_waiting(contact.id, parsed_purpose, parsed_channel)
+    return await cancel_unconsented(contact.id)
 
 
 async def has_consent(contact_id: int, purpose: ConsentPurpose, channel: Channel) -> bool:

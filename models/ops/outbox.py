@@ -44,6 +44,7 @@ from models.entities import (
     ContactEmail,
     ContactPhone,
     Deal,
+    EarlyReceipt,
     MessageState,
     Order,
     OutboundMessage,
@@ -73,6 +74,9 @@ DEDUP_KEY_LIMIT = 200
 # taken for a lost one and sent twice.
 SENDING_TIMEOUT = timedelta(minutes=10)
 WAITING = (MessageState.QUEUED, MessageState.FAILED)
+# How long a receipt for a provider id no message has yet is kept: Twilio's callbacks come
+# seconds after the send, so a day covers any relay that recorded the send late.
+EARLY_RECEIPT_TTL = timedelta(days=1)
 
 _NOT_REPLAYABLE = Text(
     "Повторить можно только сообщение, которое не удалось отправить (failed или dead).",
@@ -349,27 +353,10 @@ async def _tried_channels(message: OutboundMessage) -> list[Channel]:
     return tried
 
 
-async def cancel_waiting(
-    contact_id: int, purpose: ConsentPurpose, channel: Channel | None = None
-) -> int:
-    """Cancel the messages of a consent purpose still waiting for a contact (queued, or failed
-    with a retry planned)."""
-    query = OutboundMessage.filter(
-        contact_id=contact_id,
-        consent_purpose=purpose,
-        state__in=WAITING,
-        next_attempt_at__isnull=False,
-    )
-    if channel is not None:
-        query = query.filter(channel=channel)
-    return await query.update(
-        state=MessageState.CANCELLED, next_attempt_at=None, last_error="consent withdrawn"
-    )
-
-
 async def cancel_unconsented(contact_id: int) -> int:
-    """Cancel the contact's waiting marketing messages whose channel no current consent covers
-    any more (after one consent of several was withdrawn)."""
+    """Cancel the contact's waiting marketing messages (queued, or failed with a retry planned)
+    whose channel no current consent covers any more: what every withdrawal does, by purpose,
+    channel or id."""
     waiting = await OutboundMessage.filter(
         contact_id=contact_id,
         consent_purpose=ConsentPurpose.MARKETING,
@@ -505,6 +492,8 @@ async def record_delivery(
         values = {"last_error": _error(result, "permanent"), "next_attempt_at": None}
     if await claim.update(state=state, **values) != 1:
         return None
+    if state is MessageState.SENT and result.provider_id:
+        await apply_early_receipts(result.provider_id)
     if result.outcome is Outcome.PERMANENT:
         if result.forget_address:
             await forget_address(message.channel, message.address)
@@ -529,13 +518,18 @@ async def record_provider_status(
     `provider_message_id`, in the caller's transaction. `delivered` and `read` move a sent
     message on; `failed` and `undelivered` fail it for good, like a permanent failure at
     sending, and the same purpose goes to the contact's next channel. A receipt never moves a
-    message backwards: a repeated or late one changes nothing. Returns the new state, or None
-    when nothing changed (an unknown message, a status that moves nothing, a stale receipt)."""
+    message backwards: a repeated or late one changes nothing. A receipt for a provider id no
+    message has yet is kept (`EarlyReceipt`) and applied when the relay records that id
+    (`apply_early_receipts`). Returns the new state, or None when nothing changed (an unknown
+    message, a status that moves nothing, a stale receipt)."""
     target = receipt_state(status)
     if target is None or not provider_message_id:
         return None
     row = await OutboundMessage.get_or_none(provider_message_id=provider_message_id)
-    if row is None or MessageState(row.state) not in RECEIPT_FROM[target]:
+    if row is None:
+        await _keep_early_receipt(provider_message_id, status, error_code, error_message)
+        return None
+    if MessageState(row.state) not in RECEIPT_FROM[target]:
         return None
     values: dict[str, Any] = {"state": target}
     if target is MessageState.FAILED:
@@ -553,6 +547,71 @@ async def record_provider_status(
     if target is MessageState.FAILED:
         await _fall_back(row.id)
     return target
+
+
+async def _keep_early_receipt(
+    provider_message_id: str, status: str, error_code: str, error_message: str
+) -> None:
+    status = status.strip().lower()
+    kept = EarlyReceipt.filter(provider_message_id=provider_message_id, status=status)
+    if await kept.exists():
+        return
+    try:
+        # A savepoint: the same receipt arriving twice at once must not abort the caller.
+        async with in_transaction():
+            await EarlyReceipt.create(
+                provider_message_id=provider_message_id,
+                status=status,
+                error_code=error_code[:8],
+                error_message=error_message[:500],
+            )
+    except IntegrityError:
+        pass
+
+
+async def apply_early_receipts(provider_message_id: str) -> MessageState | None:
+    """Apply, in the order they came, the receipts kept for a provider id that a message now
+    has, and forget them; each moves the message only forwards, as if it came now. Returns the
+    last state a receipt moved the message to, or None. Nothing happens (and the receipts stay)
+    while no message has that id."""
+    if not await OutboundMessage.filter(provider_message_id=provider_message_id).exists():
+        return None
+    moved = None
+    for receipt in await EarlyReceipt.filter(provider_message_id=provider_message_id).order_by(
+        "received_at", "id"
+    ):
+        if await EarlyReceipt.filter(id=receipt.id).delete() != 1:
+            continue  # applied by a concurrent caller
+        state = await record_provider_status(
+            provider_message_id,
+            receipt.status,
+            error_code=receipt.error_code,
+            error_message=receipt.error_message,
+        )
+        moved = state or moved
+    return moved
+
+
+async def settle_early_receipts() -> tuple[int, int]:
+    """Housekeeping: apply the kept receipts whose message has its provider id by now (a
+    receipt that came while the relay was recording it), and delete those older than
+    `EARLY_RECEIPT_TTL` (their message never got that id). Returns (applied, deleted)."""
+    kept = [
+        str(k)
+        for k in await EarlyReceipt.all().distinct().values_list("provider_message_id", flat=True)
+    ]
+    known: set[str] = set()
+    for chunk in range(0, len(kept), 500):
+        rows = await OutboundMessage.filter(
+            provider_message_id__in=kept[chunk : chunk + 500]
+        ).values_list("provider_message_id", flat=True)
+        known.update(str(r) for r in rows)
+    applied = 0
+    for provider_message_id in sorted(known):
+        applied += await EarlyReceipt.filter(provider_message_id=provider_message_id).count()
+        await apply_early_receipts(provider_message_id)
+    deleted = await EarlyReceipt.filter(received_at__lt=now() - EARLY_RECEIPT_TTL).delete()
+    return applied, deleted
 
 
 def _error(result: DeliveryResult, kind: str) -> str:

@@ -135,6 +135,14 @@ async def subscribe_telegram_chat(token: str, chat_id: int) -> Subscribed | None
     return Subscribed(contact, order, contact.language or default_language())
 
 
+async def purge_expired_subscription_links() -> int:
+    """Forget client link tokens past their expiry, opened or not: the bound chat may re-open
+    a link only while it is valid, so nothing reads them afterwards. What they did stays: the
+    issue and the subscription in the audit log, the chat in the contact's `ChannelIdentity`,
+    the consent in `Consent`."""
+    return await TelegramSubscriptionToken.filter(expires_at__lte=now()).delete()
+
+
 async def _subscribe(contact: Contact, chat_id: int, token_id: int) -> None:
     system = Actor.system()
     address = str(chat_id)

@@ -94,3 +94,10 @@ async def unlink_telegram(actor: Actor, user_id: int | None = None) -> bool:
     await User.filter(id=user.id).update(telegram_user_id=None, updated_at=now())
     await audit_changes(actor, "user", user.id, {"telegram_user_id": (user.telegram_user_id, None)})
     return True
+
+
+async def purge_expired_links() -> int:
+    """Forget link tokens past their expiry, used or not: `consume_telegram_link` refuses them
+    from then on, and the binding a used one made is in the audit log (`user`,
+    `telegram_user_id`)."""
+    return await TelegramLinkToken.filter(expires_at__lte=now()).delete()

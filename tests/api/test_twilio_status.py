@@ -1,11 +1,13 @@
 """POST /webhooks/twilio/status: Twilio's delivery receipts, signed with twilio's own
 RequestValidator, move WhatsApp and SMS messages to delivered, read or failed (and on to the next
 channel); forged ones get 403, malformed ones 400, and a repeated or late one changes nothing.
-The whole way: enqueue → relay → Twilio double → signed callback → delivered."""
+The whole way: enqueue → relay → Twilio double → signed callback → delivered. A receipt that
+overtakes the relay's record of the MessageSid is kept and applied when the record comes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +18,12 @@ from fastapi import FastAPI
 from api.app import create_app
 from models.channels import use_channels
 from models.clock import FrozenClock, use_clock
-from models.entities import Channel, Contact, MessageState, OutboundMessage
-from models.ops.outbox import enqueue_for_contact
+from models.entities import Channel, Contact, EarlyReceipt, MessageState, OutboundMessage
+from models.ops.outbox import EARLY_RECEIPT_TTL, enqueue_for_contact
 from models.ops.templates import install_default_templates
 from models.settings import Settings
 from schedulers.channels import build_channels
+from schedulers.housekeeping import purge_expired
 from schedulers.outbox import Relay
 from tests.doubles.twilio_api import TwilioApiDouble, signed, twilio_settings
 from tests.factories import T0, Org, make_contact, make_org
@@ -249,3 +252,81 @@ async def test_without_a_public_url_there_are_no_callbacks(
         fields = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "delivered"}
         response = await _post(client, fields)
     assert response.status_code == 404
+
+
+async def test_receipts_that_overtake_the_relays_record_are_applied_when_it_comes(
+    org: Org, twilio: TwilioApiDouble, outbox: Relay, client: httpx.AsyncClient
+) -> None:
+    contact = await make_contact(
+        org.manager, phones=[PHONE], preferred_channels=["whatsapp", "sms"], force=True
+    )
+    answers: list[int] = []
+
+    async def overtake(sid: str) -> None:
+        # Twilio has the message; the relay has not recorded its sid yet.
+        for status in ("delivered", "delivered", "read"):
+            answers.append((await _post(client, twilio.callback(sid, status)[1])).status_code)
+
+    twilio.before_answer = overtake
+    message = await enqueue_for_contact(contact, "thanks_after_call", dedup_key="early:1")
+    assert message is not None
+    assert await outbox.drain() == {"sent": 1}
+    assert answers == [200, 200, 200]
+    await message.refresh_from_db()
+    assert (message.state, message.delivered_at) == (MessageState.READ, T0)
+    assert message.provider_message_id == twilio.sent()[-1].sid
+    assert await EarlyReceipt.all().count() == 0
+    # Applied once: the same receipts again change nothing.
+    assert await _receipt(client, twilio, message, "delivered") == MessageState.READ
+
+
+async def test_an_early_failure_falls_back_once_the_send_is_recorded(
+    org: Org, twilio: TwilioApiDouble, outbox: Relay, client: httpx.AsyncClient
+) -> None:
+    contact = await make_contact(
+        org.manager, phones=[PHONE], preferred_channels=["whatsapp", "sms"], force=True
+    )
+
+    async def overtake(sid: str) -> None:
+        twilio.before_answer = None
+        assert (await _post(client, twilio.callback(sid, "undelivered", 63024)[1])).is_success
+
+    twilio.before_answer = overtake
+    message = await enqueue_for_contact(contact, "thanks_after_call", dedup_key="early:2")
+    assert message is not None
+    assert await outbox.drain() == {"sent": 1}
+    await message.refresh_from_db()
+    assert message.state == MessageState.FAILED
+    assert message.last_error.startswith("permanent: undelivered (error 63024); fell back")
+    [follow] = await OutboundMessage.filter(fallback_of_id=message.id)
+    assert (follow.channel, follow.state) == (Channel.SMS, MessageState.QUEUED)
+    assert await outbox.drain() == {"sent": 1}
+    assert twilio.sent()[-1].params["To"] == PHONE
+
+
+async def test_receipts_for_sids_never_recorded_are_forgotten_after_a_day(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    sid = "SM" + "e" * 32
+    fields = {"MessageSid": sid, "SmsSid": sid, "MessageStatus": "delivered"}
+    assert (await _post(client, fields)).status_code == 200
+    assert (await _post(client, fields)).status_code == 200
+    assert await EarlyReceipt.filter(provider_message_id=sid).count() == 1
+    clock.advance(EARLY_RECEIPT_TTL - timedelta(minutes=1))
+    assert (await purge_expired())["early receipts"] == 0
+    clock.advance(timedelta(minutes=2))
+    assert (await purge_expired())["early receipts"] == 1
+    assert await EarlyReceipt.all().count() == 0
+
+
+async def test_the_housekeeping_applies_a_receipt_both_sides_missed(
+    org: Org, twilio: TwilioApiDouble, outbox: Relay
+) -> None:
+    message = await _sent_whatsapp(org, twilio, outbox)
+    # The callback looked before the relay's record committed, and the relay looked for kept
+    # receipts before the callback's committed: only the hourly sweep sees both.
+    await EarlyReceipt.create(provider_message_id=message.provider_message_id, status="delivered")
+    assert (await purge_expired())["early receipts"] == 0
+    await message.refresh_from_db()
+    assert message.state == MessageState.DELIVERED
+    assert await EarlyReceipt.all().count() == 0

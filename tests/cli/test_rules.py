@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cli.rules import RulesFileError, apply_rules, rule_lines
-from models.entities import Rule, RuleEntity
+from cli.rules import RulesFileError, apply_rules, replay, rule_lines
+from models.entities import Rule, RuleEntity, RuleRun, RunOutcome, Task
 from models.ops.templates import install_default_templates
 from tests.cli.conftest import Voronka
-from tests.factories import SALES_STAGES, make_org, make_pipeline
+from tests.factories import SALES_STAGES, Org, make_deal, make_org, make_pipeline, make_rule
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "examples" / "rules.yaml"
 NAMES = [
@@ -24,10 +24,11 @@ NAMES = [
 
 
 @pytest.fixture
-async def ready(db: str) -> None:
-    await make_org()
+async def ready(db: str) -> Org:
+    org = await make_org()
     await make_pipeline(stages=SALES_STAGES)
     await install_default_templates()
+    return org
 
 
 @pytest.mark.usefixtures("ready")
@@ -131,3 +132,23 @@ def test_voronka_rules_apply_on_the_demo_account(voronka: Voronka) -> None:
     assert missing.stderr.strip().splitlines() == [
         "voronka: no-such-file.yaml: No such file or directory"
     ]
+
+
+async def test_replay_describes_the_replayed_run_on_one_line(ready: Org) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"}, actions=[{"do": "create_task", "title": "Позвонить"}]
+    )
+    await make_deal(ready.manager)
+    run = await RuleRun.get(rule_id=rule.id)
+    results = [{**run.results[0], "status": "failed", "detail": "no head"}]
+    await RuleRun.filter(id=run.id).update(outcome=RunOutcome.DEAD, attempts=5, results=results)
+    line = await replay(run.id)
+    assert line.startswith(f"{run.id}\tok\t1\t0 create_task ok: task ")
+    assert await Task.all().count() == 2
+
+
+def test_replaying_no_such_run_is_one_line(voronka: Voronka) -> None:
+    assert voronka("migrate").returncode == 0
+    missing = voronka("rules", "replay", "999", VORONKA_LANGUAGE="en")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "voronka: Not found."

@@ -170,6 +170,7 @@ RULES: dict[str, Rule] = {
     "settleAbsence": Rule(
         lambda i: {"choice": "take_back"}, ids_from={"absence_id": "ended_absence_id"}
     ),
+    "replayRuleRun": Rule(_none, admin_only=True),
 }
 
 
@@ -254,6 +255,9 @@ async def world(client: httpx.AsyncClient) -> World:
         name="Весна", purpose="thanks_after_call", office_id=sales.id, created_by_id=owner.id
     )
     rule = await make_rule(trigger={"on": "updated"})
+    run = await RuleRun.create(
+        rule_id=rule.id, entity=rule.entity, record_id=deal.id, event="updated", outcome="dead"
+    )
     consent = await give_consent(actor, contact.id, "marketing", text_version="m1")
     absence = await plan_absence(
         actor, {"starts_at": now() + timedelta(days=1), "ends_at": now() + timedelta(days=5)}
@@ -315,6 +319,7 @@ async def world(client: httpx.AsyncClient) -> World:
         "message_id": message.id,
         "campaign_id": campaign.id,
         "rule_id": rule.id,
+        "run_id": run.id,
         "consent_id": consent.id,
     }
     return World(
@@ -347,7 +352,7 @@ async def _fingerprint() -> list[Any]:
     messages = await OutboundMessage.all().order_by("id").values_list("state", "attempts")
     campaigns = await Campaign.all().order_by("id").values_list("name", "state", "version")
     rules = await AutomationRule.all().order_by("id").values_list("name", "version")
-    runs = await RuleRun.all().count()
+    runs = await RuleRun.all().order_by("id").values_list("outcome", "attempts", "results")
     consents = await Consent.all().order_by("id").values_list("withdrawn_at", flat=True)
     written = [await Interaction.all().count(), await TelegramSubscriptionToken.all().count()]
     absences = (

@@ -19,7 +19,9 @@ Every request is recorded (`calls`), refused ones too, with its form fields. It 
 
 `callback(sid, status, error_code)` gives the form fields Twilio posts to the message's
 StatusCallback URL for a status change; `signed(url, fields)` gives the `X-Twilio-Signature`
-header twilio's own `RequestValidator` computes for them.
+header twilio's own `RequestValidator` computes for them. `before_answer`, when set, is
+awaited with a new message's sid before the 201 goes back: a status callback posted there
+overtakes the answer, as Twilio's sometimes do.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,6 +95,7 @@ class TwilioApiDouble:
         self.refused_by_limits = 0
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.before_answer: Callable[[str], Awaitable[None]] | None = None
 
     # ---- life cycle -------------------------------------------------------------------------
 
@@ -199,6 +202,8 @@ class TwilioApiDouble:
             "status_callback": form.get("StatusCallback", ""),
         }
         self.calls.append(TwilioCall(request.path, form, 201, self.clock(), sid))
+        if self.before_answer is not None:
+            await self.before_answer(sid)
         return web.json_response(self._resource(sid, form), status=201)
 
     def _answer(self, request: web.Request, form: dict[str, str]) -> _Failure | None:

@@ -7,6 +7,12 @@ refusal), and the preview and the send are composed anew, so what is sent is che
 sent. Pressing Send twice sends once: the dedup key is the pressed preview message.
 
 A deal's message goes to the deal's contact, with the deal's variables.
+
+Order-status templates are offered about an order, never alone (their text is the order's
+number, amount and status): one button per recent order of the card (the deal's orders, or the
+contact's) whose current status has an active template, «📦 №… · the status». The preview and
+the send check again that the order is visible, the client's, and still in that status: an
+order that moved on makes the button stale, so a client is never told an old status.
 """
 
 from __future__ import annotations
@@ -31,10 +37,11 @@ from bots.telegram.handlers.cards import refusing
 from bots.telegram.replies import Replies, pressed_message
 from bots.telegram.texts import STALE_BUTTON, render
 from models.actor import Actor
-from models.entities import Channel, Contact, MessageState, Template
+from models.entities import Channel, Contact, MessageState, Order, OrderStatus, Template
 from models.errors import DomainError
 from models.ops.duplicates import contact_label
 from models.ops.messages import (
+    ORDER_STATUS_PREFIX,
     MessageRequest,
     compose_message,
     message_purposes,
@@ -43,10 +50,13 @@ from models.ops.messages import (
     send_message,
 )
 from models.queries.deals import get_deal
-from models.scope import get_visible
+from models.rules.default_templates import order_status_purpose
+from models.rules.templates import ORDER_STATUS_LABELS
+from models.scope import get_visible, visible
 
 LABEL_LIMIT = 60
 PREVIEW_LIMIT = 3000  # a Telegram message holds 4096 characters: room for the header
+ORDERS_OFFERED = 5
 
 
 def _excerpt(text: str) -> str:
@@ -91,24 +101,33 @@ async def write(
     query: CallbackQuery, callback_data: WriteMessage, actor: Actor, replies: Replies
 ) -> None:
     kind, object_id, language = callback_data.kind, callback_data.id, replies.language
-    contact, _ = await _recipient(actor, kind, object_id)
-    choices = await message_purposes(with_order_statuses=False)
-    if not choices:
-        replies.notify(c.NO_TEMPLATES, alert=True)
-        return
-    rows = []
-    for choice in choices:
+    contact, deal_id = await _recipient(actor, kind, object_id)
+    buttons: list[tuple[str, MessagePick]] = []
+    by_purpose: dict[str, int] = {}
+    for choice in await message_purposes():
+        if choice.purpose.startswith(ORDER_STATUS_PREFIX):
+            by_purpose[choice.purpose] = choice.template_id
+            continue
         name = choice.name.get(language)
         if choice.marketing:
             name = render(c.MARKETING_MARK, language, {"name": name}, markup=False)
-        pick = MessagePick(kind=kind, id=object_id, template=choice.template_id)
-        rows.append(
-            [
-                InlineKeyboardButton(
-                    text=formats.shorten(name, LABEL_LIMIT), callback_data=pick.pack()
-                )
-            ]
-        )
+        buttons.append((name, MessagePick(kind=kind, id=object_id, template=choice.template_id)))
+    for order in await _orders(actor, contact, deal_id) if by_purpose else []:
+        template_id = by_purpose.get(order_status_purpose(order.status))
+        if template_id is None:
+            continue
+        status = ORDER_STATUS_LABELS[OrderStatus(order.status)].get(language)
+        values = {"number": order.number, "status": status}
+        name = render(c.ORDER_STATUS_MARK, language, values, markup=False)
+        pick = MessagePick(kind=kind, id=object_id, template=template_id, order=order.id)
+        buttons.append((name, pick))
+    if not buttons:
+        replies.notify(c.NO_TEMPLATES, alert=True)
+        return
+    rows = [
+        [InlineKeyboardButton(text=formats.shorten(name, LABEL_LIMIT), callback_data=pick.pack())]
+        for name, pick in buttons
+    ]
     rows.append(_back(kind, object_id, language))
     replies.show(
         pressed_message(query),
@@ -118,15 +137,27 @@ async def write(
     )
 
 
+async def _orders(actor: Actor, contact: Contact, deal_id: int | None) -> list[Order]:
+    """The card's recent orders the actor sees: the deal's, or the contact's."""
+    mine = {"deal_id": deal_id} if deal_id is not None else {"contact_id": contact.id}
+    return await visible(Order, actor).filter(**mine).order_by("-id").limit(ORDERS_OFFERED)
+
+
 async def _request(
-    actor: Actor, kind: Writable, object_id: int, template_id: int
+    actor: Actor, kind: Writable, object_id: int, template_id: int, order_id: int = 0
 ) -> tuple[Contact, MessageRequest] | None:
-    """The recipient and the request a button stands for; None when its template is gone."""
+    """The recipient and the request a button stands for; None when its template is gone, or
+    for an order-status template, when the order is not in that status any more (or none)."""
     contact, deal_id = await _recipient(actor, kind, object_id)
     template = await Template.get_or_none(id=template_id, is_active=True)
     if template is None:
         return None
-    return contact, MessageRequest(purpose=template.purpose, deal_id=deal_id)
+    if template.purpose.startswith(ORDER_STATUS_PREFIX):
+        order = await visible(Order, actor).get_or_none(id=order_id) if order_id else None
+        if order is None or order_status_purpose(order.status) != template.purpose:
+            return None
+    request = MessageRequest(purpose=template.purpose, deal_id=deal_id, order_id=order_id or None)
+    return contact, request
 
 
 @refusing
@@ -134,7 +165,7 @@ async def pick(
     query: CallbackQuery, callback_data: MessagePick, actor: Actor, replies: Replies
 ) -> None:
     kind, object_id, language = callback_data.kind, callback_data.id, replies.language
-    found = await _request(actor, kind, object_id, callback_data.template)
+    found = await _request(actor, kind, object_id, callback_data.template, callback_data.order)
     if found is None:
         replies.notify(STALE_BUTTON, alert=True)
         return
@@ -152,7 +183,9 @@ async def pick(
             pressed_message(query), c.CANNOT_SEND, reply_markup=markup, reason=reason, **values
         )
         return
-    send = MessageSend(kind=kind, id=object_id, template=callback_data.template)
+    send = MessageSend(
+        kind=kind, id=object_id, template=callback_data.template, order=callback_data.order
+    )
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -177,7 +210,7 @@ async def send(
     query: CallbackQuery, callback_data: MessageSend, actor: Actor, replies: Replies
 ) -> None:
     kind, object_id, language = callback_data.kind, callback_data.id, replies.language
-    found = await _request(actor, kind, object_id, callback_data.template)
+    found = await _request(actor, kind, object_id, callback_data.template, callback_data.order)
     if found is None:
         replies.notify(STALE_BUTTON, alert=True)
         return
@@ -186,6 +219,8 @@ async def send(
     # The pressed preview identifies the send: a second press of the same button sends nothing.
     where = f"{replies.chat_id}:{message_id}" if message_id is not None else uuid.uuid4().hex
     key = f"bot:{actor.user_id}:{where}:{callback_data.template}"
+    if callback_data.order:
+        key += f":{callback_data.order}"
     sent = await send_message(actor, contact.id, request, dedup_key=key)
     if sent.repeated:
         replies.notify(c.ALREADY_SENT, alert=True)

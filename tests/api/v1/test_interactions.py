@@ -90,6 +90,7 @@ async def test_json_log_list_newest_first_and_read(
         manager.id,
     )
     assert (body["duration_seconds"], body["attachments"]) == (240, [])
+    assert body["outbound_message_id"] is None  # only a message sent through the outbox has one
     visit = await client.post(
         "/v1/interactions",
         json={

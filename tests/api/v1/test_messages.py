@@ -81,7 +81,10 @@ async def test_preview_then_send_logs_an_interaction_once_per_key(staff: Staff) 
     interaction = await Interaction.get(id=result["interaction_id"])
     assert interaction.outbound_message_id == result["message_id"]
     history = await staff.client.get(f"/v1/interactions?contact_id={contact.id}", headers=headers)
-    assert [i["kind"] for i in history.json()["items"]] == ["message"]
+    [logged] = history.json()["items"]
+    assert (logged["kind"], logged["outbound_message_id"]) == ("message", result["message_id"])
+    one = await staff.client.get(f"/v1/interactions/{logged['id']}", headers=headers)
+    assert one.json()["outbound_message_id"] == result["message_id"]
 
     email = await staff.client.post(
         path, json={**body, "channel": "email"}, headers={**headers, "Idempotency-Key": "send-2"}

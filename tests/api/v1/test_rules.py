@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from models.entities import Deal, RuleRun, Task
+from models.entities import Deal, RuleRun, RunOutcome, Task
 from models.ops.templates import install_default_templates
 from tests.api.v1.staff import Staff, make_staff
 from tests.factories import SALES_STAGES, actor_for, make_deal, make_pipeline
@@ -169,3 +169,39 @@ async def test_only_admins_get_in(staff: Staff) -> None:
         assert (await staff.client.get("/v1/rules", headers=headers)).status_code == 403
         created = await staff.client.post("/v1/rules", json=STUCK, headers=headers)
         assert created.status_code == 403
+
+
+async def test_an_admin_replays_a_dead_run(staff: Staff) -> None:
+    admin = await staff.headers(staff.admin)
+    rule = (
+        await staff.client.post(
+            "/v1/rules",
+            json={
+                "name": "Сразу в КП",
+                "entity": "deal",
+                "trigger": {"on": "created"},
+                "actions": [{"do": "move_stage", "stage": "КП отправлено"}],
+            },
+            headers=admin,
+        )
+    ).json()
+    deal = await make_deal(await actor_for(staff.manager))
+    run = await RuleRun.get(rule_id=rule["id"])
+    path = f"/v1/rules/{rule['id']}/runs/{run.id}/replay"
+    early = await staff.client.post(path, headers=admin)
+    assert early.status_code == 422
+    assert early.json()["errors"][0]["field"] == "outcome"
+    await RuleRun.filter(id=run.id).update(outcome=RunOutcome.DEAD, attempts=5)
+    for user in (staff.head, staff.manager):
+        refused = await staff.client.post(path, headers=await staff.headers(user))
+        assert refused.status_code == 403
+    missing = await staff.client.post(f"/v1/rules/{rule['id']}/runs/999999/replay", headers=admin)
+    assert missing.status_code == 404
+
+    replayed = await staff.client.post(path, headers=admin)
+    assert replayed.status_code == 200, replayed.text
+    body = replayed.json()
+    assert (body["id"], body["outcome"], body["attempts"]) == (run.id, "failed", 1)
+    assert body["next_attempt_at"] is not None
+    assert body["results"][0]["status"] == "failed"
+    assert (await Deal.get(id=deal.id)).version == 1

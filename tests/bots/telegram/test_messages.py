@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from bots.telegram.callbacks_cards import MessagePick, MessageSend, WriteMessage
+from bots.telegram.texts import STALE_BUTTON
 from models.channels import use_channels
 from models.entities import (
     Channel,
@@ -19,6 +20,7 @@ from models.entities import (
     Template,
 )
 from models.ops.consents import give_consent
+from models.ops.orders import change_order_status, create_order
 from models.ops.templates import install_default_templates
 from tests.bots.conftest import BotHarness
 from tests.bots.telegram.cards_support import calls, data, labels, last_sent, linked, message_id
@@ -29,6 +31,7 @@ from tests.factories import Org, make_contact, make_deal, make_org, make_pipelin
 OLGA = Person(8401, "Ольга", "ru")
 STRANGER = Person(8402, "Пётр", "ru")
 REFUSAL = "Эта запись удалена или недоступна вам. Найдите нужную через /find."
+STALE = STALE_BUTTON.ru
 
 
 @pytest.fixture(autouse=True)
@@ -199,3 +202,59 @@ async def test_a_deal_without_contact_has_no_write_button(telegram: BotHarness, 
     assert ["✉️ Написать"] not in labels(card)
     await telegram.press(OLGA, WriteMessage(kind="deal", id=deal.id).pack(), message_id=3)
     assert alert(telegram) == "У сделки нет контакта: некому писать. Укажите контакт в сделке."
+
+
+async def test_an_order_status_is_offered_about_each_order_of_the_card_as_it_is_now(
+    telegram: BotHarness, org: Org
+) -> None:
+    await linked(org.manager, OLGA)
+    contact = await make_contact(org.manager, first_name="Иван", emails=["ivan@example.test"])
+    deal = await make_deal(org.manager, title="Окна", contact_id=contact.id)
+    order = await create_order(
+        org.manager,
+        {"number": "З-7", "amount": "100", "contact_id": contact.id, "deal_id": deal.id},
+    )
+    card = await _card(telegram, OLGA, "deal", deal.id)
+    card_id = message_id(card)
+    await telegram.press(OLGA, data(card, "✉️"), message_id=card_id)
+    picker = last_edit(telegram)
+    assert labels(picker)[-2:] == [["📦 Заказ №З-7: новый"], ["Отмена"]]
+    await telegram.press(OLGA, data(picker, "📦"), message_id=card_id)
+    preview = last_edit(telegram)
+    assert preview.params["text"].splitlines()[0] == "✉️ <b>Статус заказа: новый</b> для Петров Иван"
+    assert "З-7" in preview.params["text"]
+
+    await change_order_status(org.manager, order.id, "confirmed", version=None)
+    notified = await OutboundMessage.all().count()
+    # The order moved on: the old preview would tell the client an old status.
+    await telegram.press(OLGA, data(preview, "📤"), message_id=card_id)
+    assert alert(telegram) == STALE
+    assert await OutboundMessage.all().count() == notified
+
+    await telegram.press(OLGA, data(card, "✉️"), message_id=card_id)
+    picker = last_edit(telegram)
+    assert labels(picker)[-2] == ["📦 Заказ №З-7: подтверждён"]
+    await telegram.press(OLGA, data(picker, "📦"), message_id=card_id)
+    await telegram.press(OLGA, data(last_edit(telegram), "📤"), message_id=card_id)
+    sent = await OutboundMessage.filter(dedup_key__startswith="bot:").get()
+    assert (sent.purpose, sent.payload["refs"]["order_id"]) == ("order_status.confirmed", order.id)
+    assert "З-7" in sent.subject
+
+
+async def test_an_order_status_template_without_its_order_sends_nothing(
+    telegram: BotHarness, org: Org
+) -> None:
+    await linked(org.manager, OLGA)
+    contact = await make_contact(org.manager, emails=["ivan@example.test"])
+    template = await Template.filter(purpose="order_status.new").first()
+    assert template is not None
+    alone = MessageSend(kind="contact", id=contact.id, template=template.id).pack()
+    await telegram.press(OLGA, alone, message_id=7)
+    assert alert(telegram) == STALE
+    someone_elses = await create_order(org.stranger, {"number": "Ч-1", "amount": "1"})
+    forged = MessageSend(
+        kind="contact", id=contact.id, template=template.id, order=someone_elses.id
+    ).pack()
+    await telegram.press(OLGA, forged, message_id=8)
+    assert alert(telegram) == STALE
+    assert await OutboundMessage.all().count() == 0

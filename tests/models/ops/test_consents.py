@@ -17,6 +17,7 @@ from models.ops.consents import (
     current_consents,
     give_consent,
     list_consents,
+    withdraw_consent,
     withdraw_consent_by_id,
 )
 from models.ops.outbox import enqueue_for_contact
@@ -95,6 +96,36 @@ async def test_withdrawing_one_consent_cancels_only_what_no_other_covers(org: Or
     await message.refresh_from_db()
     assert (message.state, message.last_error) == (MessageState.CANCELLED, "consent withdrawn")
     assert await OutboundMessage.filter(state=MessageState.QUEUED).count() == 0
+
+
+@pytest.mark.usefixtures("every_channel")
+async def test_withdrawing_by_purpose_and_channel_follows_the_same_rule(org: Org) -> None:
+    await install_default_templates()
+    contact = await make_contact(
+        org.manager,
+        phones=["+79161234567"],
+        emails=["ivan@example.test"],
+        preferred_channels=["sms", "email"],
+    )
+    await give_consent(org.manager, contact.id, "marketing", text_version="m1")
+    await give_consent(org.manager, contact.id, "marketing", text_version="m1", channel="sms")
+    sms = await enqueue_for_contact(contact, "birthday_greeting", dedup_key="bd-sms")
+    email = await enqueue_for_contact(
+        contact, "birthday_greeting", dedup_key="bd-email", channels=[Channel.EMAIL]
+    )
+    assert sms is not None
+    assert email is not None
+    assert (sms.channel, email.channel) == (Channel.SMS, Channel.EMAIL)
+
+    # The consent for every channel still covers SMS: nothing waiting is cancelled.
+    assert await withdraw_consent(org.manager, contact.id, "marketing", channel="sms") == 0
+    await sms.refresh_from_db()
+    assert sms.state is MessageState.QUEUED
+    assert await withdraw_consent(org.manager, contact.id, "marketing") == 2
+    await sms.refresh_from_db()
+    await email.refresh_from_db()
+    assert (sms.state, email.state) == (MessageState.CANCELLED, MessageState.CANCELLED)
+    assert email.last_error == "consent withdrawn"
 
 
 async def test_channels_show_the_order_identities_and_addresses(org: Org) -> None:

@@ -14,6 +14,7 @@ from tortoise.transactions import in_transaction
 from models.channels import use_channels
 from models.clock import FrozenClock, use_clock
 from models.entities import (
+    AuditEntry,
     Channel,
     Deal,
     Lead,
@@ -26,8 +27,9 @@ from models.entities import (
     Task,
     WebhookDelivery,
 )
-from models.errors import Forbidden, ValidationFailed
-from models.ops.automation import dry_run, due_retries, retry_run
+from models.errors import Forbidden, NotFound, ValidationFailed
+from models.ops.automation import dry_run, due_retries, replay_run, retry_run
+from models.ops.contacts import update_contact
 from models.ops.deals import move_deal_to_stage, update_deal
 from models.ops.leads import create_lead
 from models.ops.orders import change_order_status, create_order
@@ -410,3 +412,150 @@ async def test_a_field_change_to_a_value_fires(org: Org, templates: int) -> None
     await change_order_status(org.manager, order.id, "shipped", version=None)
     [task] = await Task.all()
     assert task.assignee_id == org.manager.user_id
+
+
+# Retries and replays
+
+
+async def _bury(run: RuleRun, clock: FrozenClock) -> None:
+    """Let the clock retry the run until its attempts run out."""
+    while run.outcome != RunOutcome.DEAD:
+        clock.advance(timedelta(hours=3))
+        async with in_transaction():
+            await retry_run(run.id)
+        await run.refresh_from_db()
+
+
+async def test_an_admin_replays_a_dead_run_once_the_data_allows_it(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"},
+        actions=[
+            {"do": "create_task", "title": "Подготовить КП"},
+            {"do": "move_stage", "stage": "КП отправлено"},
+        ],
+    )
+    deal = await make_deal(org.manager)
+    run = await RuleRun.get(rule_id=rule.id)
+    with pytest.raises(ValidationFailed) as early:
+        await replay_run(org.admin, rule.id, run.id)
+    assert _errors(early) == {"outcome": "not_replayable"}
+    await _bury(run, clock)
+
+    with pytest.raises(Forbidden):
+        await replay_run(org.head, rule.id, run.id)
+    other = await make_rule(name="Другое", trigger={"on": "created"})
+    with pytest.raises(NotFound):
+        await replay_run(org.admin, other.id, run.id)
+
+    contact = await make_contact(org.manager)
+    await update_deal(
+        org.manager, deal.id, {"amount": "5000", "contact_id": contact.id}, version=None
+    )
+    replayed = await replay_run(org.admin, rule.id, run.id)
+    assert (replayed.outcome, replayed.attempts, replayed.error) == (RunOutcome.OK, 1, "")
+    assert (await Deal.get(id=deal.id)).stage_id == (await stage_named(sales, "КП отправлено")).id
+    assert await Task.filter(deal_id=deal.id, title="Подготовить КП").count() == 1
+    entry = await AuditEntry.get(entity="rule_run", entity_id=run.id)
+    assert (entry.action, entry.actor_id) == ("replay", org.admin.user_id)
+    with pytest.raises(ValidationFailed):
+        await replay_run(org.admin, rule.id, run.id)
+
+
+async def test_a_replay_that_fails_again_goes_back_to_the_clocks_retries(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"}, actions=[{"do": "move_stage", "stage": "КП отправлено"}]
+    )
+    await make_deal(org.manager)
+    run = await RuleRun.get(rule_id=rule.id)
+    await _bury(run, clock)
+    replayed = await replay_run(org.admin, rule.id, run.id)
+    assert (replayed.outcome, replayed.attempts) == (RunOutcome.FAILED, 1)
+    assert replayed.next_attempt_at == clock.now() + timedelta(minutes=1)
+    clock.advance(timedelta(minutes=1))
+    assert await due_retries() == [run.id]
+
+
+async def test_a_retry_skips_a_record_that_no_longer_meets_the_conditions(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"},
+        conditions={"field": "title", "op": "contains", "value": "окна"},
+        actions=[{"do": "move_stage", "stage": "КП отправлено"}],
+    )
+    deal = await make_deal(org.manager, title="Окна в офис")
+    await update_deal(org.manager, deal.id, {"title": "Двери в офис"}, version=None)
+    clock.advance(timedelta(minutes=1))
+    async with in_transaction():
+        run = await retry_run((await RuleRun.get(rule_id=rule.id)).id)
+    assert run is not None
+    assert (run.outcome, run.next_attempt_at) == (RunOutcome.SKIPPED, None)
+    assert run.results[0]["status"] == "skipped"
+    assert run.results[0]["detail"] == "not retried: the record no longer meets the conditions"
+
+
+async def test_a_paused_rule_is_not_retried(org: Org, sales: Pipeline, clock: FrozenClock) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"}, actions=[{"do": "move_stage", "stage": "КП отправлено"}]
+    )
+    await make_deal(org.manager)
+    await update_rule(SYSTEM, rule.id, {"is_active": False}, version=None)
+    clock.advance(timedelta(minutes=1))
+    async with in_transaction():
+        run = await retry_run((await RuleRun.get(rule_id=rule.id)).id)
+    assert run is not None
+    assert run.outcome == RunOutcome.SKIPPED
+    assert run.results[0]["detail"] == "not retried: the rule is paused"
+
+
+async def test_conditions_the_runs_own_action_changed_do_not_stop_its_retry(
+    org: Org, sales: Pipeline, clock: FrozenClock
+) -> None:
+    rule = await make_rule(
+        trigger={"on": "created"},
+        conditions={"field": "title", "op": "contains", "value": "окна"},
+        actions=[
+            {"do": "set_field", "field": "title", "value": "КП: двери готовы"},
+            {"do": "move_stage", "stage": "КП отправлено"},
+        ],
+    )
+    deal = await make_deal(org.manager, title="Окна в офис")
+    assert (await Deal.get(id=deal.id)).title == "КП: двери готовы"
+    contact = await make_contact(org.manager)
+    await update_deal(
+        org.manager, deal.id, {"amount": "5000", "contact_id": contact.id}, version=None
+    )
+    clock.advance(timedelta(minutes=1))
+    async with in_transaction():
+        run = await retry_run((await RuleRun.get(rule_id=rule.id)).id)
+    assert run is not None
+    assert run.outcome == RunOutcome.OK
+    assert (await Deal.get(id=deal.id)).stage_id == (await stage_named(sales, "КП отправлено")).id
+
+
+async def test_a_message_retried_once_the_client_has_an_address_is_a_new_message(
+    org: Org, sales: Pipeline, templates: int, clock: FrozenClock
+) -> None:
+    rule = await make_rule(actions=[{"do": "send_template", "purpose": "proposal_sent"}])
+    contact = await make_contact(org.manager)
+    with use_channels({Channel.EMAIL}):
+        await make_deal(org.manager, contact_id=contact.id)
+        [failed] = await OutboundMessage.all()
+        assert failed.state == MessageState.FAILED
+        run = await RuleRun.get(rule_id=rule.id)
+        assert run.outcome == RunOutcome.FAILED
+        await update_contact(
+            org.manager, contact.id, {"emails": ["client@example.test"]}, version=None
+        )
+        clock.advance(timedelta(minutes=1))
+        async with in_transaction():
+            retried = await retry_run(run.id)
+    assert retried is not None
+    assert retried.outcome == RunOutcome.OK
+    sent = await OutboundMessage.get(dedup_key=f"rule:{run.id}:0:2")
+    assert (sent.state, sent.address) == (MessageState.QUEUED, "client@example.test")
+    assert (await OutboundMessage.get(id=failed.id)).state == MessageState.FAILED
