@@ -65,18 +65,21 @@ class Relay:
     async def drain(self) -> Counter[str]:
         """Every lane runs until its due messages are done (or MAX_BATCHES): the scheduled
         job."""
-        total = _added(await asyncio.gather(*(self._drain_lane(channel) for channel in Channel)))
-        if total:
-            log.info("outbox: %s", ", ".join(f"{n} {state}" for state, n in sorted(total.items())))
-        return total
+        return _added(await asyncio.gather(*(self.drain_lane(channel) for channel in Channel)))
 
-    async def _drain_lane(self, channel: Channel) -> Counter[str]:
+    async def drain_lane(self, channel: Channel) -> Counter[str]:
+        """One lane until its due messages are done (or MAX_BATCHES): each lane is a job of its
+        own, so a slow channel (SMS at 1 a second) never keeps a fast one waiting for the next
+        run."""
         total: Counter[str] = Counter()
         for _ in range(MAX_BATCHES):
             done = await self._batch(channel)
             total += done
             if sum(done.values()) < self.batch_size:
                 break
+        if total:
+            outcomes = ", ".join(f"{n} {state}" for state, n in sorted(total.items()))
+            log.info("outbox %s: %s", channel, outcomes)
         return total
 
     async def _batch(self, channel: Channel) -> Counter[str]:
@@ -116,15 +119,18 @@ def _added(counters: list[Counter[str]]) -> Counter[str]:
 
 
 def add_outbox_relay(scheduler: AsyncIOScheduler, relay: Relay, interval: float) -> None:
-    """Run the relay every `interval` seconds. Runs never overlap; a late run still runs, and
-    missed runs coalesce into one: what is due lives in the table, not in the scheduler."""
-    scheduler.add_job(
-        relay.drain,
-        "interval",
-        seconds=interval,
-        id=JOB_ID,
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=max(60, int(interval * 4)),
-    )
+    """Run each channel's lane every `interval` seconds, as job `outbox.relay.<channel>`. A
+    lane's runs never overlap; a late run still runs, and missed runs coalesce into one: what is
+    due lives in the table, not in the scheduler."""
+    for channel in Channel:
+        scheduler.add_job(
+            relay.drain_lane,
+            "interval",
+            args=[channel],
+            seconds=interval,
+            id=f"{JOB_ID}.{channel}",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(60, int(interval * 4)),
+        )

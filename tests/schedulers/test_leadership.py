@@ -144,7 +144,8 @@ def test_the_host_guards_every_job() -> None:
     jobs = scheduler.get_jobs()
     assert {
         "housekeeping.purge_expired",
-        "outbox.relay",
+        "outbox.relay.telegram",
+        "outbox.relay.email",
         "reminders.remind",
         "reminders.escalate",
         "timers.deals",

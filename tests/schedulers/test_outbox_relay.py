@@ -270,12 +270,14 @@ async def test_a_channel_missing_in_this_process_waits(org: Org) -> None:
     assert message.last_error == "will retry: email is not configured in this process"
 
 
-def test_the_relay_job_has_an_id_and_a_misfire_policy() -> None:
+def test_each_lane_is_a_job_with_an_id_and_a_misfire_policy() -> None:
     scheduler = build_scheduler()
     add_outbox_relay(scheduler, Relay({}), 5)
-    job = scheduler.get_job(JOB_ID)
-    assert job is not None
-    assert job.coalesce is True
-    assert job.max_instances == 1
-    assert job.misfire_grace_time >= 60
-    assert job.trigger.interval == timedelta(seconds=5)
+    for channel in Channel:
+        job = scheduler.get_job(f"{JOB_ID}.{channel}")
+        assert job is not None
+        assert job.args == (channel,)
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time >= 60
+        assert job.trigger.interval == timedelta(seconds=5)
