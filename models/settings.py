@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     )
     smtp_tls: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout: float = Field(default=30.0, gt=0, le=600)
+    smtp_rate: float = Field(
+        default=20.0,
+        gt=0,
+        le=1000,
+        description="Emails a second at most: mail providers throttle and blacklist floods, and "
+        "an unpaced email lane would take the event loop from the API",
+    )
     smtp_ca_file: Path | None = Field(
         default=None, description="CA bundle that signs the SMTP server's certificate"
     )

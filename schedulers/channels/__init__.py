@@ -9,6 +9,7 @@ from models.channels import ChannelAdapter
 from models.entities import Channel
 from models.settings import Settings
 from schedulers.channels.email import EmailChannel, SmtpConfig
+from schedulers.channels.pacing import build_pacer
 
 
 def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
@@ -16,7 +17,9 @@ def build_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
     channels: dict[Channel, ChannelAdapter] = {}
     smtp = SmtpConfig.from_settings(settings)
     if smtp is not None:
-        channels[Channel.EMAIL] = EmailChannel(smtp)
+        channels[Channel.EMAIL] = EmailChannel(
+            smtp, rate=settings.smtp_rate, pacer=build_pacer(settings.redis_url)
+        )
     if settings.telegram_token is not None:
         # aiogram takes seconds to import: only when Telegram is configured.
         from schedulers.channels.telegram import TelegramChannel

@@ -31,11 +31,13 @@ from models.channels import DeliveryResult, Outgoing
 from models.clock import now
 from models.entities import Channel
 from models.settings import Settings
+from schedulers.channels.pacing import MemoryPacer, Pacer
 
 log = logging.getLogger(__name__)
 
 TlsMode = Literal["starttls", "ssl", "none"]
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+DEFAULT_RATE = 20.0  # emails a second, as VORONKA_SMTP_RATE
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,11 +92,16 @@ class InvalidRecipient(ValueError):
 class EmailChannel:
     channel = Channel.EMAIL
 
-    def __init__(self, config: SmtpConfig) -> None:
+    def __init__(
+        self, config: SmtpConfig, *, rate: float = DEFAULT_RATE, pacer: Pacer | None = None
+    ) -> None:
         self.config = config
+        self.rate = rate
+        self.pacer = pacer or MemoryPacer()
 
     async def close(self) -> None:
-        """Nothing to close: every message opens and closes its own SMTP connection."""
+        """Every message opens and closes its own SMTP connection: only the pacer is kept."""
+        await self.pacer.close()
 
     def compose(self, message: Outgoing) -> EmailMessage:
         sender = self.config.sender_address
@@ -124,6 +131,9 @@ class EmailChannel:
         return options
 
     async def deliver(self, message: Outgoing) -> DeliveryResult:
+        wait = await self.pacer.take(f"email:{self.config.sender_address.addr_spec}", self.rate)
+        if wait is not None:
+            return DeliveryResult.deferred(f"email is at its {self.rate:g}/s", wait)
         try:
             email = self.compose(message)
         except InvalidRecipient as error:

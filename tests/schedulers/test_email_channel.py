@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from models.channels import Outcome, Outgoing
+from models.channels import PACE_MARGIN, Outcome, Outgoing
 from models.entities import Channel
 from models.settings import SettingsError, load_settings
 from schedulers.channels import build_channels
 from schedulers.channels.email import EmailChannel, SmtpConfig, plain_text
+from schedulers.channels.pacing import MemoryPacer
+from tests.doubles.smtp import smtp_server
 
 
 def _outgoing(address: str = "ivan@example.test", **values: str) -> Outgoing:
@@ -86,3 +90,23 @@ async def test_an_address_that_cannot_be_written_fails_for_good() -> None:
     result = await channel.deliver(_outgoing("not an address <"))
     assert result.outcome is Outcome.PERMANENT
     assert result.error.startswith("invalid address")
+
+
+async def test_email_keeps_its_rate_and_hands_back_a_turn_too_far_away() -> None:
+    """Two emails a second: the first goes at once, the second waits half a second; with the
+    pacer waiting at most a tenth of a second the second is handed back to the outbox."""
+    async with smtp_server() as smtp:
+        config = SmtpConfig("127.0.0.1", smtp.port, "crm@example.test", tls="none", timeout=5)
+        patient = EmailChannel(config, rate=2.0)
+        started = time.monotonic()
+        results = [await patient.deliver(_outgoing(f"c{n}@example.test")) for n in range(2)]
+        took = time.monotonic() - started
+        hasty = EmailChannel(config, rate=2.0, pacer=MemoryPacer(max_wait=0.1))
+        sent, handed_back = [await hasty.deliver(_outgoing("d@example.test")) for _ in range(2)]
+    assert [r.outcome for r in results] == [Outcome.SENT, Outcome.SENT]
+    assert took >= 0.5 * PACE_MARGIN - 0.01
+    assert sent.outcome is Outcome.SENT
+    assert handed_back.outcome is Outcome.RETRY
+    assert handed_back.error == "email is at its 2/s"
+    assert handed_back.attempted is False
+    assert len(smtp.mailbox.received) == 3
