@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from apscheduler.job import Job
@@ -147,15 +146,9 @@ def jobs_of(clock: Clock) -> list[Job]:
     return sorted(jobs, key=lambda job: order.get(job.id, 1))
 
 
-TIMES: dict[str, float] = {}
-
-
 async def run_tick(jobs: list[Job]) -> None:
-    import time as _t
     for job in jobs:
-        _s = _t.perf_counter()
         await job.func(*job.args, **job.kwargs)
-        TIMES[job.id] = TIMES.get(job.id, 0) + _t.perf_counter() - _s
 
 
 def step(at: datetime) -> timedelta:
@@ -188,14 +181,9 @@ async def api(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[TelegramApiDoubl
 
 
 @pytest.fixture
-async def office(
-    db: str, frozen: FrozenClock, api: TelegramApiDouble, data_dir: Path
-) -> Office:
-    import time as _t
-    _s = _t.perf_counter()
+async def office(db: str, frozen: FrozenClock, api: TelegramApiDouble, data_dir: Path) -> Office:
     async with in_transaction():
         assert (await seed_demo()).created
-    print("SEED", _t.perf_counter() - _s)
     await install_default_templates()
     assert len((await apply_rules(EXAMPLE_RULES, dry_run=False)).lines) == 4
     users = {u.email: u for u in await User.all()}
@@ -241,9 +229,7 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
     )
     for stage in ("В работе", "Переговоры"):
         async with in_transaction():
-            await move_deal_to_stage(
-                manager, taken.id, (await _stage(b2b, stage)).id, version=None
-            )
+            await move_deal_to_stage(manager, taken.id, (await _stage(b2b, stage)).id, version=None)
     # ...a lead entered in the B2B office, a client whose birthday is on Thursday.
     async with in_transaction():
         lead = await create_lead(manager, {"title": "Заявка «Зари» с сайта"})
@@ -284,8 +270,6 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
         },
     )
 
-    import time as _t
-    _s = _t.perf_counter()
     week = build_clock(office.settings)
     week.scheduler.start(paused=True)
     try:
@@ -296,8 +280,6 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
             clock.advance(step(clock.now()))
     finally:
         await week.stop()
-
-    print("WEEK", _t.perf_counter() - _s, sorted(TIMES.items(), key=lambda kv: -kv[1]))
 
     async def one(purpose: str, user_login: str, key: str) -> OutboundMessage:
         [message] = await OutboundMessage.filter(
@@ -327,7 +309,9 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
     [proposal] = await OutboundMessage.filter(purpose="proposal_sent", contact_id=buyer.id)
     assert (proposal.channel, proposal.address) == (Channel.EMAIL, "gleb@example.test")
     b2b_managers = {
-        u.id for u in office.users.values() if u.office_id == manager.office_id and u.role == "manager"
+        u.id
+        for u in office.users.values()
+        if u.office_id == manager.office_id and u.role == "manager"
     }
     assert (await Lead.get(id=lead.id)).owner_id in b2b_managers
     [head_task] = await Task.filter(deal_id=taken.id, title="Сделка больше 5 дней в переговорах")
@@ -378,7 +362,11 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
     # Take back, pressed in the bot: Maria's deals come home.
     [offered] = [c for _, c in office.deliveries if c.params["text"] == offer.body]
     data = handover_callback(TAKE_BACK, absence.id)
-    assert data in [b.get("callback_data") for row in offered.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert data in [
+        b.get("callback_data")
+        for row in offered.params["reply_markup"]["inline_keyboard"]
+        for b in row
+    ]
     bot = build_bot(office.settings)
     dispatcher = build_dispatcher(office.settings)
     try:
@@ -390,3 +378,55 @@ async def test_a_demo_week_with_every_job_of_the_clock(office: Office) -> None:
         await bot.session.close()
     back = await Deal.filter(id__in=maria_deals, owner_id=away.user_id).count()
     assert back == len(maria_deals)
+
+    # The same tick twice at once, on two schedulers: one leads, and the leader's jobs run twice
+    # concurrently (as when a lost lease and its successor overlap). Nothing doubles.
+    before = await OutboundMessage.all().count()
+    soon = await make_task(
+        manager, title="Отправить «Заре» договор", remind_at=clock.now() + timedelta(minutes=1)
+    )
+    clock.advance(timedelta(minutes=5))
+    first, second = build_clock(office.settings), build_clock(office.settings)
+    for each in (first, second):
+        each.scheduler.start(paused=True)
+    try:
+        assert await first.leadership.tick()
+        assert not await second.leadership.tick()
+        await asyncio.gather(
+            run_tick(jobs_of(first)), run_tick(jobs_of(first)), run_tick(jobs_of(second))
+        )
+        office.note()
+    finally:
+        await first.stop()
+        await second.stop()
+    told = await one("task_reminder", "manager@demo.test", f"task:{soon.id}:remind:")
+    assert told.created_at == clock.now()
+    after_pair = await OutboundMessage.all().count()
+    assert after_pair > before
+
+    # A restart at the same moment: the new scheduler finds nothing left to tell.
+    restarted = build_clock(office.settings)
+    restarted.scheduler.start(paused=True)
+    try:
+        await office.tick(restarted)
+        assert await OutboundMessage.all().count() == after_pair
+        assert len(office.deliveries) == len(office.api.sent())
+
+        # Ten minutes without a tick (a stalled loop, a deploy): the reminder due meanwhile
+        # comes at the first tick after the gap, once, and never again.
+        gap = await make_task(
+            manager, title="Сверить счёт «Зари»", remind_at=clock.now() + timedelta(minutes=3)
+        )
+        clock.advance(timedelta(minutes=10))
+        await office.tick(restarted)
+        late = await one("task_reminder", "manager@demo.test", f"task:{gap.id}:remind:")
+        assert late.created_at == clock.now()
+        settled = await OutboundMessage.all().count()
+        clock.advance(timedelta(minutes=5))
+        await office.tick(restarted)
+        assert await OutboundMessage.all().count() == settled
+        await one("task_reminder", "manager@demo.test", f"task:{gap.id}:remind:")
+        # Every job coalesces a backlog into one run (docs/operations.md, "Misfire policy").
+        assert all(job.coalesce for job in jobs_of(restarted))
+    finally:
+        await restarted.stop()
