@@ -164,6 +164,8 @@ def step(at: datetime) -> timedelta:
 
 @pytest.fixture
 def frozen() -> Iterator[FrozenClock]:
+    # Email and WhatsApp are on so the rules' client messages are written (as in
+    # test_example_rules); this process's relay has Telegram only, so they end dead here.
     channels = {Channel.TELEGRAM, Channel.EMAIL, Channel.WHATSAPP}
     with use_clock(FrozenClock(START)) as clock, use_channels(channels):
         yield clock
