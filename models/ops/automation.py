@@ -349,7 +349,11 @@ async def _send_template(
     if message is None:
         return {"status": "skipped", "detail": f"no active template for {purpose}"}
     detail = f"message {message.id} to contact {contact.id} by {message.channel}"
-    if message.state in (MessageState.FAILED, MessageState.CANCELLED, MessageState.DEAD):
+    if message.state == MessageState.CANCELLED:
+        # The client gave no marketing consent: respected, not a failure. A retry would find
+        # the same deduplicated message, so five futile attempts would end the run as dead.
+        return {"status": "skipped", "detail": f"{detail}: {message.state}: {message.last_error}"}
+    if message.state in (MessageState.FAILED, MessageState.DEAD):
         return {"status": "failed", "detail": f"{detail}: {message.state}: {message.last_error}"}
     return {"status": "ok", "detail": detail, "message_id": message.id}
 

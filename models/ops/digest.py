@@ -6,7 +6,7 @@ zone (theirs, else their office's), or at `VORONKA_DIGEST_TIME`. What: the same 
 deals over their stage time, deals gone quiet. A day with none of these sends nothing.
 
 The digest is a list of sections (`SECTIONS`), each a function from the user's day to lines of
-text, or none. A further section (the KPI status, for one) is one more function in the list.
+text, or none. What a section reads is loaded before (`DigestDay`): the user's day and KPIs.
 
 Once: the job claims a user's date with one conditional UPDATE of `User.digest_sent_on`, and the
 outbox key names the user and the date, so two schedulers or a repeated run send one digest,
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from tortoise.expressions import Q
@@ -26,8 +26,9 @@ from tortoise.transactions import in_transaction
 from models.actor import Actor, actor_from
 from models.audit import audit_changes
 from models.clock import now
-from models.entities import User
+from models.entities import KpiLevel, KpiMetric, User
 from models.errors import FieldError, ValidationFailed
+from models.ops.kpi import KpiStatus, format_value, level_name, my_kpis
 from models.ops.profile import my_profile
 from models.ops.reminders import local_time
 from models.ops.user_notices import Notice, notify_user
@@ -52,6 +53,15 @@ _STUCK_LINE = Text(
     "• {title} — «{stage}», {days} дн. (план {planned})",
     "• {title} — “{stage}”, {days} days (planned {planned})",
 )
+_KPIS = Text("Ваши KPI: {n}", "Your KPIs: {n}")
+_KPI_PLAN_LINE = Text(
+    "• {name}: {value} из {target}, к этому дню ожидалось {expected} — {level}",
+    "• {name}: {value} of {target}, {expected} expected by today — {level}",
+)
+_KPI_FLOOR_LINE = Text(
+    "• {name}: {value}, к этому дню не меньше {expected} — {level}",
+    "• {name}: {value}, at least {expected} by today — {level}",
+)
 _BAD_TIME = Text("Время в виде ЧЧ:ММ, например 08:30.", "A time as HH:MM, for example 08:30.")
 
 
@@ -62,6 +72,7 @@ class DigestDay:
     actor: Actor
     day: MyDay
     at: datetime
+    kpis: Sequence[KpiStatus] = field(default=())
 
     @property
     def language(self) -> str:
@@ -111,7 +122,29 @@ def deals_section(day: DigestDay) -> list[str]:
     return [*_listed(day, _STUCK, stuck), *_listed(day, _QUIET, quiet)]
 
 
-SECTIONS: list[Section] = [tasks_section, deals_section]
+def kpi_section(day: DigestDay) -> list[str]:
+    """The user's KPIs behind pace (warning or critical); those on track are no news."""
+    lines = []
+    for status in day.kpis:
+        reading = status.reading
+        if reading.level is KpiLevel.OK:
+            continue
+        metric = KpiMetric(status.definition.metric)
+        values = {
+            "name": status.definition.name,
+            "value": format_value(metric, reading.value, status.currency),
+            "expected": format_value(metric, reading.expected, status.currency),
+            "level": level_name(reading.level).get(day.language),
+        }
+        if reading.target is None:
+            lines.append(_say(_KPI_FLOOR_LINE, day.language, **values))
+        else:
+            target = format_value(metric, reading.target, status.currency)
+            lines.append(_say(_KPI_PLAN_LINE, day.language, target=target, **values))
+    return _listed(day, _KPIS, lines)
+
+
+SECTIONS: list[Section] = [tasks_section, deals_section, kpi_section]
 
 
 def digest_body(day: DigestDay) -> str | None:
@@ -153,7 +186,7 @@ async def _send_one(user: User, day: date, at: datetime) -> int:
     if await User.filter(untold, id=user.id).update(digest_sent_on=day) != 1:
         return 0
     actor = actor_from(user, user.office)
-    body = digest_body(DigestDay(actor, await my_day(actor), at))
+    body = digest_body(DigestDay(actor, await my_day(actor), at, await my_kpis(actor)))
     if body is None:
         return 0
     notice = Notice(purpose=PURPOSE, title=_TITLE, body=Text(body, body), data={"kind": PURPOSE})

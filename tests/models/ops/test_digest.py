@@ -13,6 +13,7 @@ from models.clock import FrozenClock, use_clock
 from models.entities import Channel, OutboundMessage, User
 from models.errors import ValidationFailed
 from models.ops.digest import digest_choice, send_digests, set_my_digest
+from models.ops.kpi import create_kpi, create_plan
 from models.ops.org import update_office
 from tests.factories import Org, make_task
 
@@ -119,3 +120,31 @@ async def test_a_time_that_is_not_a_time_is_refused(clock: FrozenClock, linked: 
         await set_my_digest(linked.manager, time="25:00")
     assert [(e.field, e.code) for e in refused.value.errors] == [("time", "invalid_time")]
     assert digest_choice(await User.get(id=linked.manager.user_id)).time == "09:00"
+
+
+async def test_kpis_behind_pace_have_their_section_in_both_languages(
+    clock: FrozenClock, linked: Org
+) -> None:
+    march = {"period_start": date(2025, 3, 1), "period_end": date(2025, 3, 31)}
+    await create_plan(
+        linked.head, {"user_id": linked.manager.user_id, "metric": "calls", "target": 100, **march}
+    )
+    kpi = {"metric": "calls", "warning": 80, "critical": 50}
+    await create_kpi(linked.admin, {"name": "Звонки", **kpi})
+    await create_kpi(linked.admin, {"name": "Звонки (мягко)", **kpi, "warning": 1, "critical": 0})
+    clock.advance(timedelta(days=7, hours=10))  # Monday 10 March, 09:00 in Moscow
+    assert await send_digests() == 1  # the KPI alone makes the day worth a digest
+    (digest,) = await digests(linked.manager.user_id)
+    assert digest.body.splitlines() == [
+        "<b>Ваш день</b>",
+        "Ваши KPI: 2",
+        "• Звонки: 0 из 100, к этому дню ожидалось 31 — критично",
+        "• Звонки (мягко): 0 из 100, к этому дню ожидалось 31 — внимание",
+    ]
+    await User.filter(id=linked.manager.user_id).update(language="en")
+    clock.advance(timedelta(days=1))
+    assert await send_digests() == 1
+    assert (await digests(linked.manager.user_id))[-1].body.splitlines()[1:3] == [
+        "Your KPIs: 2",
+        "• Звонки: 0 of 100, 34 expected by today — critical",
+    ]

@@ -240,7 +240,6 @@ async def test_a_failing_action_is_recorded_retried_and_buried_without_stopping_
         assert run.attempts == attempt
     assert run.outcome == RunOutcome.DEAD
     assert run.next_attempt_at is None
-    assert await due_retries() == []
     assert await Task.filter(deal_id=deal.id).count() == 2  # the ok action was not repeated
 
 
@@ -397,6 +396,22 @@ async def test_a_message_for_a_deal_without_a_client_is_a_skipped_run(
     run = await RuleRun.get()
     assert run.outcome == RunOutcome.SKIPPED
     assert run.results[0]["detail"] == "the record has no client"
+
+
+async def test_a_greeting_to_a_client_without_consent_is_a_skipped_run_never_retried(
+    org: Org, templates: int
+) -> None:
+    await make_rule(
+        entity="contact",
+        trigger={"on": "created"},
+        actions=[{"do": "send_template", "purpose": "birthday_greeting"}],
+    )
+    with use_channels({Channel.EMAIL}):
+        await make_contact(org.manager, emails=["no-news@example.test"])
+    run = await RuleRun.get()
+    assert (run.outcome, run.next_attempt_at) == (RunOutcome.SKIPPED, None)
+    assert run.results[0]["status"] == "skipped"
+    assert "no marketing consent" in run.results[0]["detail"]
 
 
 async def test_a_field_change_to_a_value_fires(org: Org, templates: int) -> None:
