@@ -306,6 +306,15 @@ async def running_campaign_ids() -> list[int]:
     ]
 
 
+async def _still_to_go(campaign_id: int) -> bool:
+    """Recipients not yet fed, or messages waiting for a retry."""
+    return await CampaignRecipient.exists(
+        campaign_id=campaign_id, state=RecipientState.PENDING
+    ) or await OutboundMessage.exists(
+        campaign_id=campaign_id, state=MessageState.FAILED, next_attempt_at__isnull=False
+    )
+
+
 async def feed_campaign(campaign_id: int, limit: int, backlog: int = BACKLOG) -> int:
     """Move up to `limit` pending recipients of a running campaign into the outbox, keeping at
     most `backlog` of its messages waiting there, and finish the campaign when nothing is left
@@ -313,19 +322,17 @@ async def feed_campaign(campaign_id: int, limit: int, backlog: int = BACKLOG) ->
     campaign = await Campaign.get_or_none(id=campaign_id)
     if campaign is None or campaign.state is not CampaignState.RUNNING:
         return 0
-    waiting = await OutboundMessage.filter(campaign_id=campaign.id, state__in=IN_OUTBOX).count()
-    room = min(limit, backlog - waiting)
+    in_flight = await OutboundMessage.filter(campaign_id=campaign.id, state__in=IN_OUTBOX).count()
+    room = min(limit, backlog - in_flight)
     pending = (
         await CampaignRecipient.filter(campaign_id=campaign.id, state=RecipientState.PENDING)
         .order_by("id")
-        .limit(max(room, 0))
+        .limit(room)
         if room > 0
         else []
     )
     if not pending:
-        if waiting == 0 and not await CampaignRecipient.exists(
-            campaign_id=campaign.id, state=RecipientState.PENDING
-        ):
+        if in_flight == 0 and not await _still_to_go(campaign.id):
             await update_versioned(campaign, None, state=CampaignState.DONE, finished_at=now())
         return 0
     contacts = {c.id: c for c in await Contact.filter(id__in=[r.contact_id for r in pending])}

@@ -5,12 +5,14 @@ act within a batch, consent is honoured and every recipient's result is visible.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from models.actor import Actor
 from models.channels import DeliveryResult, use_channels
+from models.clock import FrozenClock
 from models.entities import (
     CampaignRecipient,
     CampaignState,
@@ -223,3 +225,21 @@ async def test_a_fallback_stays_in_the_campaign(org: Org) -> None:
 
     channels = {m.channel: m.state for m in await OutboundMessage.filter(campaign_id=campaign_id)}
     assert channels == {Channel.EMAIL: MessageState.FAILED, Channel.SMS: MessageState.QUEUED}
+
+
+async def test_a_campaign_is_done_only_when_its_retries_are_over(
+    org: Org, clock: FrozenClock
+) -> None:
+    await _clients(org.manager, 1)
+    campaign_id = await _started(org.head)
+    await feed_campaign(campaign_id, limit=10)
+    (message,) = await claim_due(10)
+    await record_delivery(message, DeliveryResult.retry("SMTP 451"), max_attempts=5)
+
+    assert await feed_campaign(campaign_id, limit=10) == 0
+    assert (await get_campaign(org.head, campaign_id)).state == CampaignState.RUNNING
+
+    clock.advance(timedelta(hours=1))
+    assert await _send_all_queued() == 1
+    await feed_campaign(campaign_id, limit=10)
+    assert (await get_campaign(org.head, campaign_id)).state == CampaignState.DONE
