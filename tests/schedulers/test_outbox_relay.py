@@ -13,41 +13,24 @@ from typing import Any
 import pytest
 
 from models.channels import DeliveryResult, Outgoing, use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import Channel, Contact, MessageState, OutboundMessage
 from models.ops.orders import change_order_status
 from models.ops.outbox import SENDING_TIMEOUT, enqueue_for_contact
-from models.ops.templates import install_default_templates
 from schedulers.channels.email import EmailChannel, SmtpConfig
 from schedulers.clock import build_scheduler
 from schedulers.outbox import JOB_ID, Relay, add_outbox_relay
 from tests.doubles.smtp import SmtpDouble, free_port, smtp_server
-from tests.factories import T0, Org, make_contact, make_order, make_org
+from tests.factories import Org, make_contact, make_order
 
 pytestmark = pytest.mark.usefixtures("db")
 SENDER = "Воронка CRM <crm@voronka.test>"
 
 
 @pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
-
-
-@pytest.fixture
 def channels_on() -> Iterator[None]:
     with use_channels({Channel.EMAIL, Channel.SMS}):
         yield
-
-
-@pytest.fixture
-async def templates(db: str) -> int:
-    return await install_default_templates()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 from models.channels import PACE_MARGIN as M
 from models.channels import use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import Channel, MessageState, OutboundMessage
 from models.ops.outbox import enqueue_for_contact
 from models.ops.templates import install_default_templates
@@ -29,7 +29,7 @@ from schedulers.channels.sms import SmsChannel
 from schedulers.channels.twilio_rest import TwilioConfig
 from schedulers.outbox import Relay
 from tests.doubles.twilio_api import ACCOUNT_SID, AUTH_TOKEN, TwilioApiDouble, twilio_settings
-from tests.factories import T0, Org, make_contact, make_org
+from tests.factories import Org, make_contact, make_org
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -157,12 +157,6 @@ async def test_without_redis_each_process_paces_on_its_own(
 
 
 # Through the relay
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
 
 
 @pytest.fixture

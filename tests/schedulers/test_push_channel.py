@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from models.channels import Outcome, Outgoing, configured_channels, use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import (
     Channel,
     ChannelIdentity,
@@ -37,21 +37,10 @@ from schedulers.channels.push import PushChannel, data_of
 from schedulers.outbox import Relay
 from tests.doubles.fcm_api import PROJECT_ID, FcmApiDouble, fcm_token
 from tests.doubles.smtp import SmtpDouble, smtp_server
-from tests.factories import T0, Org, make_contact, make_org
+from tests.factories import T0, Org, make_contact
 
 pytestmark = pytest.mark.usefixtures("db")
 TOKEN = fcm_token(1)
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
 
 
 @pytest.fixture

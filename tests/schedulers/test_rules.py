@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from cli.host import build_clock
 from models.channels import use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import (
     Channel,
     DeliveryState,
@@ -49,7 +49,6 @@ from tests.factories import (
     Org,
     make_contact,
     make_deal,
-    make_org,
     make_pipeline,
     make_rule,
     stage_named,
@@ -57,17 +56,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.usefixtures("db")
 SECRET = b"webhook-secret-for-tests"
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
 
 
 @pytest.fixture

@@ -12,37 +12,20 @@ from typing import Any
 import pytest
 
 from models.channels import Outcome, Outgoing, use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import Channel, Contact, MessageState, OutboundMessage
 from models.ops.outbox import enqueue_for_contact
-from models.ops.templates import install_default_templates
 from schedulers.channels import build_channels
 from schedulers.channels.email import EmailChannel, SmtpConfig
 from schedulers.channels.twilio_rest import retry_after_of
 from schedulers.outbox import Relay
 from tests.doubles.smtp import SmtpDouble, smtp_server
 from tests.doubles.twilio_api import SMS_FROM, TwilioApiDouble, twilio_settings
-from tests.factories import T0, Org, make_contact, make_org
+from tests.factories import T0, Org, make_contact
 
 pytestmark = pytest.mark.usefixtures("db")
 PHONE = "+79161234567"
 SERVICE_SID = "MG" + "0123456789abcdef" * 2
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-async def templates(db: str) -> int:
-    return await install_default_templates()
 
 
 @pytest.fixture

@@ -23,11 +23,10 @@ from tortoise.backends.base.client import TransactionalDBClient
 from bots.telegram.app import build_bot, process_limits
 from bots.telegram.limits import TelegramLimits
 from models.channels import Outcome, Outgoing, configured_channels, use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import Channel, ChannelIdentity, Contact, MessageState, OutboundMessage
 from models.ops.orders import change_order_status
 from models.ops.outbox import enqueue_for_contact
-from models.ops.templates import install_default_templates
 from models.settings import Settings, load_settings
 from schedulers.channels import build_channels
 from schedulers.channels.email import EmailChannel, SmtpConfig
@@ -35,7 +34,7 @@ from schedulers.channels.telegram import InvalidMessage, TelegramChannel, chat_i
 from schedulers.outbox import Relay
 from tests.doubles.smtp import SmtpDouble, smtp_server
 from tests.doubles.telegram_api import TelegramApiDouble
-from tests.factories import T0, Org, make_contact, make_order, make_org
+from tests.factories import Org, make_contact, make_order
 
 pytestmark = pytest.mark.usefixtures("db")
 TOKEN = "123456:TEST-token-of-the-double"
@@ -81,22 +80,6 @@ class TransactionGuard(BaseRequestMiddleware):
 
 def telegram_settings(api_url: str, **values: Any) -> Settings:
     return load_settings(telegram_token=TOKEN, telegram_api_base=api_url, **values)
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-async def templates(db: str) -> int:
-    return await install_default_templates()
 
 
 @pytest.fixture

@@ -13,38 +13,21 @@ from typing import Any
 import pytest
 
 from models.channels import Outcome, Outgoing, configured_channels, use_channels
-from models.clock import FrozenClock, use_clock
+from models.clock import FrozenClock
 from models.entities import Channel, Contact, MessageState, OutboundMessage, Template
 from models.ops.orders import change_order_status
 from models.ops.outbox import enqueue_for_contact
-from models.ops.templates import install_default_templates
 from models.settings import SettingsError, load_settings
 from schedulers.channels import build_channels
 from schedulers.channels.sms import SmsChannel
 from schedulers.channels.whatsapp import WhatsAppChannel
 from schedulers.outbox import Relay
 from tests.doubles.twilio_api import SMS_FROM, WHATSAPP_FROM, TwilioApiDouble, twilio_settings
-from tests.factories import T0, Org, make_contact, make_order, make_org
+from tests.factories import Org, make_contact, make_order
 
 pytestmark = pytest.mark.usefixtures("db")
 PHONE = "+79161234567"
 CONTENT_SID = "HX" + "0123456789abcdef" * 2
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with use_clock(FrozenClock(T0)) as frozen:
-        yield frozen
-
-
-@pytest.fixture
-async def org(db: str) -> Org:
-    return await make_org()
-
-
-@pytest.fixture
-async def templates(db: str) -> int:
-    return await install_default_templates()
 
 
 @pytest.fixture
