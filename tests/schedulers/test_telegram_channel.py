@@ -4,21 +4,11 @@ exist fails for good and falls back to email, and Telegram is offered only with 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
-from tortoise import connections
-from tortoise.backends.base.client import TransactionalDBClient
 
 from bots.telegram.app import build_bot, process_limits
 from bots.telegram.limits import TelegramLimits
@@ -32,50 +22,17 @@ from schedulers.channels import build_channels
 from schedulers.channels.email import EmailChannel, SmtpConfig
 from schedulers.channels.telegram import InvalidMessage, TelegramChannel, chat_id_of, keyboard
 from schedulers.outbox import Relay
+from tests.bots.conftest import TOKEN, TransactionGuard, VirtualTime
 from tests.doubles.smtp import SmtpDouble, smtp_server
 from tests.doubles.telegram_api import TelegramApiDouble
 from tests.factories import Org, make_contact, make_order
 
 pytestmark = pytest.mark.usefixtures("db")
-TOKEN = "123456:TEST-token-of-the-double"
 CHAT = 555001
 BUTTONS = [
     [{"text": "Оплатить", "url": "https://pay.example.test/o/1"}],
     [{"text": "Да", "callback_data": "confirm:1"}, {"text": "Нет", "callback_data": "deny:1"}],
 ]
-
-
-class VirtualTime:
-    """A monotonic clock for the pacing that moves only when someone sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
-
-
-class TransactionGuard(BaseRequestMiddleware):
-    """Records Bot API calls made while a database transaction is open."""
-
-    def __init__(self) -> None:
-        self.violations: list[str] = []
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        if isinstance(connections.get("default"), TransactionalDBClient):
-            self.violations.append(method.__api_method__)
-        return await make_request(bot, method)
 
 
 def telegram_settings(api_url: str, **values: Any) -> Settings:
