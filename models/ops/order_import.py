@@ -1,0 +1,274 @@
+"""Importing orders and their status changes from a file that 1C or a web shop exports.
+
+The order number is the key. A number the CRM does not know creates the order (`create_order`),
+then moves it to the file's status when that is not `new`; a known number gets the file's amount
+and status. Status changes go through `change_order_status`, so the history row, the audit and
+the client's notification happen exactly as for the API and the bot; the same status again is
+nothing, so importing the same file twice changes nothing and notifies nobody twice.
+
+Each row runs in its own savepoint: a refused row writes nothing and the other rows go on.
+A dry run does the same work inside a transaction that is rolled back, so its report is the one
+a real run would give. See ADR 0023.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from models.actor import Actor
+from models.entities import Company, Contact, Order, OrderStatus, Role
+from models.errors import (
+    DomainError,
+    FieldError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+)
+from models.ops.orders import change_order_amount, change_order_status, create_order
+from models.ops.sessions import find_user
+from models.rules.order_import import ImportRow, OrderLine, check_line
+from models.scope import assignable_user, visible
+from models.text import Text
+
+_NOT_FOUND = Text(
+    "Заказ с этим номером не найден или нет доступа.",
+    "No order with this number, or it is not accessible.",
+)
+_NO_CLIENT = {
+    "phone": Text(
+        "Нет клиента с этим телефоном (или нет доступа к нему). Добавьте контакт и повторите.",
+        "No client has this phone (or you cannot see them). Add the contact and retry.",
+    ),
+    "email": Text(
+        "Нет клиента с этой почтой (или нет доступа к нему). Добавьте контакт и повторите.",
+        "No client has this email (or you cannot see them). Add the contact and retry.",
+    ),
+    "inn": Text(
+        "Нет компании с этим ИНН (или нет доступа к ней). Добавьте компанию и повторите.",
+        "No company has this INN (or you cannot see it). Add the company and retry.",
+    ),
+}
+_AMBIGUOUS = {
+    "phone": Text(
+        "Этот телефон есть у нескольких клиентов: укажите ещё и почту.",
+        "Several clients have this phone: give their email too.",
+    ),
+    "email": Text(
+        "Эта почта есть у нескольких клиентов: укажите ещё и телефон.",
+        "Several clients have this email: give their phone too.",
+    ),
+    "inn": Text(
+        "Этот ИНН есть у нескольких компаний (филиалы с разными КПП): выберите в CRM.",
+        "Several companies have this INN (branches with different KPPs): pick one in the CRM.",
+    ),
+}
+_MISMATCH = Text(
+    "Телефон и почта принадлежат разным клиентам.",
+    "The phone and the email belong to different clients.",
+)
+_NO_OWNER = Text(
+    "Нет такого активного сотрудника, которому вы можете поручить заказ.",
+    "No such active colleague you may make the order's owner.",
+)
+# create_order names the references by their ids; the file names them by their columns.
+_COLUMN_OF = {"owner_id": "owner", "contact_id": "phone", "company_id": "inn"}
+
+
+class RowAction(StrEnum):
+    CREATED = "created"
+    STATUS_CHANGED = "status_changed"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class RowOutcome:
+    """What happened to one row. `status_changed` wins over an amount changed with it. A row of
+    a dry run that would create an order has no `order_id`."""
+
+    row: int
+    number: str
+    action: RowAction
+    order_id: int | None = None
+    errors: tuple[FieldError, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    rows: tuple[RowOutcome, ...]
+    dry_run: bool
+
+    def count(self, action: RowAction) -> int:
+        return sum(1 for outcome in self.rows if outcome.action is action)
+
+    @property
+    def failed(self) -> int:
+        return self.count(RowAction.ERROR)
+
+
+def require_importer(actor: Actor) -> None:
+    """Admins and heads of office import orders; a manager is refused outright. Edges call it
+    before reading the file, so a manager learns nothing about the file's contents."""
+    if not (actor.sees_everything or actor.role is Role.HEAD):
+        raise Forbidden()
+
+
+class _RolledBack(Exception):
+    """Leaves the dry run's transaction, undoing everything it wrote."""
+
+
+async def import_orders(actor: Actor, rows: Iterable[ImportRow], *, dry_run: bool) -> ImportReport:
+    """Create or update the orders of `rows`, each row in its own savepoint, in the caller's
+    transaction. `dry_run`: the same, then rolled back."""
+    require_importer(actor)
+    importer = _Importer(actor)
+    if not dry_run:
+        return ImportReport(tuple([await importer.row(row) for row in rows]), dry_run=False)
+    outcomes: list[RowOutcome] = []
+    try:
+        async with in_transaction():
+            for row in rows:
+                outcomes.append(await importer.row(row))
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return ImportReport(
+        tuple(replace(o, order_id=None) if o.action is RowAction.CREATED else o for o in outcomes),
+        dry_run=True,
+    )
+
+
+class _Importer:
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+        # Owners by login: a file names the same few people on thousands of rows.
+        self.owners: dict[str, int | None] = {}
+
+    async def row(self, row: ImportRow) -> RowOutcome:
+        errors = FieldErrors(list(row.problems))
+        line = check_line(row.values, errors)
+        if errors.items:
+            return RowOutcome(row.row, line.number, RowAction.ERROR, errors=tuple(errors.items))
+        try:
+            async with in_transaction():
+                action, order_id = await self._apply(line)
+        except ValidationFailed as refused:
+            problems = tuple(
+                replace(e, field=_COLUMN_OF.get(e.field, e.field)) for e in refused.errors
+            )
+            return RowOutcome(row.row, line.number, RowAction.ERROR, errors=problems)
+        except DomainError as refused:
+            # A stale version (someone changed the order meanwhile) or a reference that vanished.
+            problem = FieldError("number", refused.code, refused.message)
+            return RowOutcome(row.row, line.number, RowAction.ERROR, errors=(problem,))
+        return RowOutcome(row.row, line.number, action, order_id)
+
+    async def _apply(self, line: OrderLine) -> tuple[RowAction, int]:
+        order = await visible(Order, self.actor).get_or_none(number=line.number)
+        if order is not None:
+            return await self._update(order, line), order.id
+        if await Order.exists(number=line.number):
+            # Someone else's order: told apart from a missing one by nothing.
+            raise ValidationFailed([FieldError("number", "not_found", _NOT_FOUND)])
+        return RowAction.CREATED, await self._create(line)
+
+    async def _update(self, order: Order, line: OrderLine) -> RowAction:
+        action = RowAction.UNCHANGED
+        if line.amount is not None:
+            before = (order.amount_minor, order.currency)
+            changed = await change_order_amount(
+                self.actor,
+                order.id,
+                line.amount,
+                line.currency or order.currency,
+                version=order.version,
+            )
+            if (changed.amount_minor, changed.currency) != before:
+                action = RowAction.UPDATED
+        if line.status is not None and line.status != order.status:
+            await change_order_status(
+                self.actor, order.id, line.status, version=None, comment=line.comment
+            )
+            action = RowAction.STATUS_CHANGED
+        return action
+
+    async def _create(self, line: OrderLine) -> int:
+        errors = FieldErrors()
+        values: dict[str, Any] = {
+            "number": line.number,
+            "currency": line.currency or "RUB",
+            "deal_id": line.deal_id,
+            "contact_id": await self._contact(line, errors),
+            "company_id": await self._company(line.inn, errors),
+        }
+        if line.amount is not None:
+            values["amount"] = line.amount
+        if line.owner is not None:
+            values["owner_id"] = await self._owner(line.owner, errors)
+        errors.raise_if_any()
+        order = await create_order(self.actor, values)
+        if line.status is not None and line.status is not OrderStatus.NEW:
+            await change_order_status(
+                self.actor, order.id, line.status, version=None, comment=line.comment
+            )
+        return order.id
+
+    async def _contact(self, line: OrderLine, errors: FieldErrors) -> int | None:
+        found: dict[str, int] = {}
+        for name, lookup, value in (
+            ("phone", "phones__number", line.phone),
+            ("email", "emails__email", line.email),
+        ):
+            if value is None:
+                continue
+            query = visible(Contact, self.actor).filter(**{lookup: value})
+            ids = await _ids(query.values_list("id", flat=True))
+            if not ids:
+                errors.add(name, "not_found", _NO_CLIENT[name])
+            elif len(ids) > 1:
+                errors.add(name, "ambiguous", _AMBIGUOUS[name])
+            else:
+                found[name] = ids.pop()
+        if len(set(found.values())) > 1:
+            errors.add("email", "client_mismatch", _MISMATCH)
+            return None
+        return next(iter(found.values()), None)
+
+    async def _company(self, inn: str | None, errors: FieldErrors) -> int | None:
+        if inn is None:
+            return None
+        ids = await _ids(visible(Company, self.actor).filter(inn=inn).values_list("id", flat=True))
+        if not ids:
+            errors.add("inn", "not_found", _NO_CLIENT["inn"])
+            return None
+        if len(ids) > 1:
+            errors.add("inn", "ambiguous", _AMBIGUOUS["inn"])
+            return None
+        return ids.pop()
+
+    async def _owner(self, login: str, errors: FieldErrors) -> int | None:
+        key = login.casefold()
+        if key not in self.owners:
+            user = await find_user(login)
+            owner_id = None
+            if user is not None:
+                try:
+                    owner_id = (await assignable_user(self.actor, user.id)).id
+                except NotFound:
+                    pass
+            self.owners[key] = owner_id
+        if self.owners[key] is None:
+            errors.add("owner", "not_found", _NO_OWNER)
+        return self.owners[key]
+
+
+async def _ids(query: Any) -> set[int]:
+    rows: list[Any] = await query
+    return {int(i) for i in rows}
