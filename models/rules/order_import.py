@@ -47,10 +47,23 @@ COLUMN_NAMES: dict[str, tuple[str, ...]] = {
     "comment": ("комментарий", "примечание", "comment", "note", "notes"),
 }
 FIELDS = tuple(COLUMN_NAMES)
+# How the documentation and the messages name each column.
+COLUMN_TITLES: dict[str, Text] = {
+    "number": Text("Номер", "number"),
+    "status": Text("Статус", "status"),
+    "amount": Text("Сумма", "amount"),
+    "currency": Text("Валюта", "currency"),
+    "phone": Text("Телефон", "phone"),
+    "email": Text("Email", "email"),
+    "inn": Text("ИНН", "inn"),
+    "deal_id": Text("Сделка", "deal_id"),
+    "owner": Text("Ответственный", "owner"),
+    "comment": Text("Комментарий", "comment"),
+}
 
 _UNKNOWN_COLUMNS = Text(
-    "Неизвестные столбцы: {names}. Допустимы: {known}.",
-    "Unknown columns: {names}. Known columns: {known}.",
+    "Неизвестные столбцы: {names}. Допустимы: {known_ru}.",
+    "Unknown columns: {names}. Known columns: {known_en}.",
 )
 _NO_NUMBER = Text(
     "Нет столбца с номером заказа («Номер» или “number”).",
@@ -150,12 +163,15 @@ def map_columns(header: list[str]) -> list[str | None]:
         fields.append(column)
     problems: list[FieldError] = []
     if unknown:
-        known = ", ".join(FIELDS)
         problems.append(
             FieldError(
                 FILE_FIELD,
                 "unknown_columns",
-                _UNKNOWN_COLUMNS.format(names=_quoted(unknown), known=known),
+                _UNKNOWN_COLUMNS.format(
+                    names=_quoted(unknown),
+                    known_ru=_quoted([title.ru for title in COLUMN_TITLES.values()]),
+                    known_en=", ".join(title.en for title in COLUMN_TITLES.values()),
+                ),
             )
         )
     for names in seen.values():
