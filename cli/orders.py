@@ -1,8 +1,8 @@
 """`voronka orders import FILE --as LOGIN [--dry-run]`: orders and status changes from a file.
 
-The file (CSV or XLSX, docs/operations.md) is read before the transaction opens; the rows are
-imported in one transaction with a savepoint per row (models/ops/order_import.py). Messages are
-in the acting user's language.
+The file (CSV or XLSX, docs/operations.md) is read before any transaction opens; the rows are
+imported in batches of BATCH_ROWS, a transaction each, with a savepoint per row
+(models/ops/order_import.py). Messages are in the acting user's language.
 """
 
 from __future__ import annotations
@@ -14,9 +14,16 @@ from tortoise.transactions import in_transaction
 
 from models.actor import Actor, actor_from
 from models.errors import FieldError, Forbidden, ValidationFailed
-from models.ops.order_import import ImportReport, RowAction, import_orders, require_importer
+from models.ops.order_import import (
+    BATCH_ROWS,
+    ImportReport,
+    RowAction,
+    RowOutcome,
+    import_orders,
+    require_importer,
+)
 from models.ops.sessions import find_user
-from models.rules.order_import import OrderFile, read_order_file
+from models.rules.order_import import OrderFile, batches, read_order_file
 from models.rules.table_files import FILE_FIELD, MAX_FILE_BYTES, file_error
 from models.text import Text
 
@@ -88,8 +95,11 @@ async def import_file(path: Path, login: str, *, dry_run: bool) -> ImportOutcome
     # Read and parsed outside the transaction: on SQLite an open transaction holds the write
     # lock, and parsing a large workbook should not hold up everyone else.
     file = _read(path, actor.language)
-    async with in_transaction():
-        report = await import_orders(actor, file.rows, dry_run=dry_run)
+    outcomes: list[RowOutcome] = []
+    for batch in batches(file.rows, BATCH_ROWS):
+        async with in_transaction():
+            outcomes += (await import_orders(actor, batch, dry_run=dry_run)).rows
+    report = ImportReport(tuple(outcomes), dry_run=dry_run)
     return ImportOutcome(report, dict(file.columns), actor.language)
 
 

@@ -17,10 +17,17 @@ from api.problems import ContentTooLarge, problem_responses, request_language
 from api.schemas import Id, Input, Moment, Output
 from api.versions import Version, set_etag
 from models.entities import Order, OrderStatus
-from models.ops.order_import import ImportReport, RowAction, import_orders, require_importer
+from models.ops.order_import import (
+    BATCH_ROWS,
+    ImportReport,
+    RowAction,
+    RowOutcome,
+    import_orders,
+    require_importer,
+)
 from models.ops.orders import change_order_status, create_order
 from models.queries.orders import OrderFilters, get_order, list_orders, status_history
-from models.rules.order_import import read_order_file
+from models.rules.order_import import batches, read_order_file
 from models.rules.table_files import MAX_FILE_BYTES, MAX_ROWS
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=problem_responses(401))
@@ -240,6 +247,10 @@ async def import_from_file(
     # Parsed off the event loop (a large workbook takes seconds) and before the transaction
     # opens: on SQLite the transaction holds the write lock.
     parsed = await to_thread.run_sync(read_order_file, data)
-    async with in_transaction():
-        report = await import_orders(actor, parsed.rows, dry_run=dry_run)
+    outcomes: list[RowOutcome] = []
+    # A transaction per batch of rows: a large file never holds the database for long.
+    for batch in batches(parsed.rows, BATCH_ROWS):
+        async with in_transaction():
+            outcomes += (await import_orders(actor, batch, dry_run=dry_run)).rows
+    report = ImportReport(tuple(outcomes), dry_run=dry_run)
     return _import_out(report, dict(parsed.columns), request_language(request))

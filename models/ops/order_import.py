@@ -32,6 +32,7 @@ from models.errors import (
 )
 from models.ops.orders import change_order_amount, change_order_status, create_order
 from models.ops.sessions import find_user
+from models.rules.money import parse_amount
 from models.rules.order_import import ImportRow, OrderLine, check_line
 from models.scope import assignable_user, visible
 from models.text import Text
@@ -76,6 +77,11 @@ _NO_OWNER = Text(
     "Нет такого активного сотрудника, которому вы можете поручить заказ.",
     "No such active colleague you may make the order's owner.",
 )
+_BATCH = 500  # numbers per query when the file's known orders are loaded
+# Rows per transaction at the edges (models.rules.order_import.batches): a large file never holds
+# the database for long (on SQLite a transaction holds the write lock), and a crash leaves whole
+# batches, which importing the same file again completes.
+BATCH_ROWS = 100
 # create_order names the references by their ids; the file names them by their columns.
 _COLUMN_OF = {"owner_id": "owner", "contact_id": "phone", "company_id": "inn"}
 
@@ -128,12 +134,15 @@ async def import_orders(actor: Actor, rows: Iterable[ImportRow], *, dry_run: boo
     """Create or update the orders of `rows`, each row in its own savepoint, in the caller's
     transaction. `dry_run`: the same, then rolled back."""
     require_importer(actor)
+    rows = list(rows)
     importer = _Importer(actor)
     if not dry_run:
+        await importer.load(rows)
         return ImportReport(tuple([await importer.row(row) for row in rows]), dry_run=False)
     outcomes: list[RowOutcome] = []
     try:
         async with in_transaction():
+            await importer.load(rows)
             for row in rows:
                 outcomes.append(await importer.row(row))
             raise _RolledBack
@@ -145,20 +154,57 @@ async def import_orders(actor: Actor, rows: Iterable[ImportRow], *, dry_run: boo
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What a row changes in a known order; both None: nothing."""
+
+    money: tuple[str, str] | None  # the amount as given and the currency
+    status: OrderStatus | None
+
+
+_NOTHING = _Change(None, None)
+
+
 class _Importer:
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
+        # The known orders by number, as this import leaves them: loaded once for the file (a
+        # daily export repeats mostly unchanged orders, which then cost no query at all).
+        self.orders: dict[str, Order] = {}
+        # Numbers of orders the actor may not see.
+        self.hidden: set[str] = set()
         # Owners by login: a file names the same few people on thousands of rows.
         self.owners: dict[str, int | None] = {}
+
+    async def load(self, rows: list[ImportRow]) -> None:
+        numbers = sorted({row.values.get("number", "").strip() for row in rows} - {""})
+        for start in range(0, len(numbers), _BATCH):
+            batch = numbers[start : start + _BATCH]
+            for order in await visible(Order, self.actor).filter(number__in=batch):
+                self.orders[order.number] = order
+            existing: list[Any] = await Order.filter(number__in=batch).values_list(
+                "number", flat=True
+            )
+            self.hidden.update(str(n) for n in existing if n not in self.orders)
 
     async def row(self, row: ImportRow) -> RowOutcome:
         errors = FieldErrors(list(row.problems))
         line = check_line(row.values, errors)
+        known = self.orders.get(line.number)
+        change = self._change(known, line, errors) if known is not None else _NOTHING
+        if not errors.items and line.number in self.hidden:
+            # Someone else's order: told apart from a missing one by nothing.
+            errors.add("number", "not_found", _NOT_FOUND)
         if errors.items:
             return RowOutcome(row.row, line.number, RowAction.ERROR, errors=tuple(errors.items))
+        if known is not None and change == _NOTHING:
+            return RowOutcome(row.row, line.number, RowAction.UNCHANGED, known.id)
         try:
             async with in_transaction():
-                action, order_id = await self._apply(line)
+                if known is None:
+                    order, action = await self._create(line), RowAction.CREATED
+                else:
+                    order, action = await self._update(known, line, change)
         except ValidationFailed as refused:
             problems = tuple(
                 replace(e, field=_COLUMN_OF.get(e.field, e.field)) for e in refused.errors
@@ -168,38 +214,38 @@ class _Importer:
             # A stale version (someone changed the order meanwhile) or a reference that vanished.
             problem = FieldError("number", refused.code, refused.message)
             return RowOutcome(row.row, line.number, RowAction.ERROR, errors=(problem,))
-        return RowOutcome(row.row, line.number, action, order_id)
+        # Only now: a refused row leaves the order as it was before the row.
+        self.orders[order.number] = order
+        return RowOutcome(row.row, line.number, action, order.id)
 
-    async def _apply(self, line: OrderLine) -> tuple[RowAction, int]:
-        order = await visible(Order, self.actor).get_or_none(number=line.number)
-        if order is not None:
-            return await self._update(order, line), order.id
-        if await Order.exists(number=line.number):
-            # Someone else's order: told apart from a missing one by nothing.
-            raise ValidationFailed([FieldError("number", "not_found", _NOT_FOUND)])
-        return RowAction.CREATED, await self._create(line)
-
-    async def _update(self, order: Order, line: OrderLine) -> RowAction:
-        action = RowAction.UNCHANGED
+    def _change(self, order: Order, line: OrderLine, errors: FieldErrors) -> _Change:
+        money = None
         if line.amount is not None:
-            before = (order.amount_minor, order.currency)
-            changed = await change_order_amount(
-                self.actor,
-                order.id,
-                line.amount,
-                line.currency or order.currency,
-                version=order.version,
+            currency = line.currency or order.currency
+            amount_minor = parse_amount(line.amount, currency, errors)
+            if (amount_minor, currency) != (order.amount_minor, order.currency):
+                money = (line.amount, currency)
+        status = line.status if line.status not in (None, order.status) else None
+        return _Change(money, status)
+
+    async def _update(
+        self, order: Order, line: OrderLine, change: _Change
+    ) -> tuple[Order, RowAction]:
+        action = RowAction.UNCHANGED
+        if change.money is not None:
+            amount, currency = change.money
+            order = await change_order_amount(
+                self.actor, order.id, amount, currency, version=order.version
             )
-            if (changed.amount_minor, changed.currency) != before:
-                action = RowAction.UPDATED
-        if line.status is not None and line.status != order.status:
-            await change_order_status(
-                self.actor, order.id, line.status, version=None, comment=line.comment
+            action = RowAction.UPDATED
+        if change.status is not None:
+            order = await change_order_status(
+                self.actor, order.id, change.status, version=None, comment=line.comment
             )
             action = RowAction.STATUS_CHANGED
-        return action
+        return order, action
 
-    async def _create(self, line: OrderLine) -> int:
+    async def _create(self, line: OrderLine) -> Order:
         errors = FieldErrors()
         values: dict[str, Any] = {
             "number": line.number,
@@ -215,10 +261,10 @@ class _Importer:
         errors.raise_if_any()
         order = await create_order(self.actor, values)
         if line.status is not None and line.status is not OrderStatus.NEW:
-            await change_order_status(
+            order = await change_order_status(
                 self.actor, order.id, line.status, version=None, comment=line.comment
             )
-        return order.id
+        return order
 
     async def _contact(self, line: OrderLine, errors: FieldErrors) -> int | None:
         found: dict[str, int] = {}

@@ -279,3 +279,25 @@ def _status_choices(value: str) -> Text:
         ru=", ".join(label.ru for label in labels),
         en=", ".join(label.en for label in labels),
     )
+
+
+def batches(rows: list[ImportRow], size: int) -> list[list[ImportRow]]:
+    """`rows` in file order, cut into batches of about `size` for one transaction each. A batch
+    ends only where none of its numbers comes again further down the file, so every row of an
+    order meets it as the rows before it left it, in a real run and in a dry run alike (a dry
+    run rolls each batch back). Batches grow past `size` only for that."""
+    last: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        last[row.values.get("number", "").strip()] = index
+    result: list[list[ImportRow]] = []
+    current: list[ImportRow] = []
+    reach = -1
+    for index, row in enumerate(rows):
+        current.append(row)
+        reach = max(reach, last[row.values.get("number", "").strip()])
+        if len(current) >= size and index >= reach:
+            result.append(current)
+            current = []
+    if current:
+        result.append(current)
+    return result

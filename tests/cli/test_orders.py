@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from cli import orders as orders_cli
 from cli.orders import ImportRefused, exit_status, import_file, render
 from models.channels import use_channels
 from models.entities import Channel, Order, OrderStatus, OutboundMessage, User
+from models.ops.order_import import RowAction
 from models.ops.templates import install_default_templates
 from tests.cli.conftest import Voronka
 from tests.factories import Org, make_contact, make_org
@@ -75,6 +77,36 @@ async def test_import_prints_counts_and_each_error_with_the_files_column(
         "Errors: 0",
     ]
     assert exit_status(again) == 0
+
+
+async def test_rows_of_one_order_stay_in_one_batch_in_dry_and_real_runs(
+    org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(orders_cli, "BATCH_ROWS", 1)
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "number,status\nA-1,new\nA-1,confirmed\nA-2,new\nA-3,paid\nA-2,cancelled\nA-4,new\n",
+        encoding="utf-8",
+    )
+    head = await _login(org, "head")
+    dry = await import_file(path, head, dry_run=True)
+    real = await import_file(path, head, dry_run=False)
+    # Batches, [A-2, A-3, A-2], [A-4].
+    expected = [
+        RowAction.CREATED,
+        RowAction.STATUS_CHANGED,
+        RowAction.CREATED,
+        RowAction.ERROR,
+        RowAction.STATUS_CHANGED,
+        RowAction.CREATED,
+    ]
+    assert [o.action for o in dry.report.rows] == expected
+    assert [o.action for o in real.report.rows] == expected
+    assert {o.number: o.status for o in await Order.all()} == {
+        "A-1": OrderStatus.CONFIRMED,
+        "A-2": OrderStatus.CANCELLED,
+        "A-4": OrderStatus.NEW,
+    }
 
 
 async def test_a_file_that_cannot_be_read_and_a_manager_are_refused(

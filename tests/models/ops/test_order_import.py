@@ -310,3 +310,18 @@ async def test_a_manager_may_not_import(org: Org) -> None:
     with pytest.raises(Forbidden):
         await run(org.manager, csv("number", "G-1"))
     assert not await Order.exists()
+
+
+async def test_a_refused_row_leaves_nothing_for_the_rows_after_it(org: Org) -> None:
+    report = await run(
+        org.head,
+        csv("number;status;amount", "Z-1;paid;10", "Z-1;confirmed;20", "Z-1;confirmed;20"),
+    )
+    assert actions(report) == [
+        (2, "Z-1", RowAction.ERROR),
+        (3, "Z-1", RowAction.CREATED),
+        (4, "Z-1", RowAction.UNCHANGED),
+    ]
+    order = await Order.get(number="Z-1")
+    assert (order.status, order.amount_minor, order.version) == (OrderStatus.CONFIRMED, 2000, 2)
+    assert [o.order_id for o in report.rows] == [None, order.id, order.id]

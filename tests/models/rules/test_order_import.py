@@ -8,6 +8,7 @@ from models.entities import OrderStatus
 from models.errors import FieldErrors, ValidationFailed
 from models.rules.order_import import (
     ImportRow,
+    batches,
     check_line,
     map_columns,
     order_rows,
@@ -151,3 +152,18 @@ def test_every_problem_of_a_line_at_once() -> None:
     assert "«потерян»" in status.message.ru
     assert "подтверждён" in status.message.ru
     assert "confirmed" in status.message.en
+
+
+def _rows(*numbers: str) -> list[ImportRow]:
+    return [ImportRow(n + 2, {"number": number}) for n, number in enumerate(numbers)]
+
+
+def test_batches_keep_every_number_within_one_batch() -> None:
+    def cut(*numbers: str, size: int) -> list[list[str]]:
+        return [[r.values["number"] for r in b] for b in batches(_rows(*numbers), size)]
+
+    assert cut("a", "b", "c", "d", "e", size=2) == [["a", "b"], ["c", "d"], ["e"]]
+    assert cut("a", "b", "a", "c", "d", size=2) == [["a", "b", "a"], ["c", "d"]]
+    assert cut("a", "b", "c", "d", "a", size=2) == [["a", "b", "c", "d", "a"]]
+    assert cut("a", "b", "b ", "c", size=1) == [["a"], ["b", "b "], ["c"]]
+    assert cut(size=5) == []
