@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from models.entities import OrderStatus
@@ -167,3 +169,16 @@ def test_batches_keep_every_number_within_one_batch() -> None:
     assert cut("a", "b", "c", "d", "a", size=2) == [["a", "b", "c", "d", "a"]]
     assert cut("a", "b", "b ", "c", size=1) == [["a"], ["b", "b "], ["c"]]
     assert cut(size=5) == []
+
+
+def test_the_documented_sample_file_reads_without_a_problem() -> None:
+    sample = Path(__file__).parents[3] / "docs" / "examples" / "orders.csv"
+    file = read_order_file(sample.read_bytes())
+    assert set(file.columns) == {
+        "number", "status", "amount", "currency", "phone", "email", "inn", "owner", "comment",
+    }  # fmt: skip
+    for row in file.rows:
+        errors = FieldErrors(list(row.problems))
+        check_line(row.values, errors)
+        assert errors.items == [], row
+    assert [r.values["number"] for r in file.rows] == ["А-1001", "А-1002", "А-0987", "А-0990"]
