@@ -33,7 +33,7 @@ from models.errors import (
 from models.ops.orders import change_order_amount, change_order_status, create_order
 from models.ops.sessions import find_user
 from models.rules.money import parse_amount
-from models.rules.order_import import ImportRow, OrderLine, check_line
+from models.rules.order_import import NUMBER_LENGTH, ImportRow, OrderLine, check_line
 from models.scope import assignable_user, visible
 from models.text import Text
 
@@ -177,7 +177,9 @@ class _Importer:
         self.owners: dict[str, int | None] = {}
 
     async def load(self, rows: list[ImportRow]) -> None:
-        numbers = sorted({row.values.get("number", "").strip() for row in rows} - {""})
+        given = {row.values.get("number", "").strip() for row in rows}
+        # Only numbers an order can have: a NUL would be an error on PostgreSQL, not a miss.
+        numbers = sorted(n for n in given if n and len(n) <= NUMBER_LENGTH and "\x00" not in n)
         for start in range(0, len(numbers), _BATCH):
             batch = numbers[start : start + _BATCH]
             for order in await visible(Order, self.actor).filter(number__in=batch):

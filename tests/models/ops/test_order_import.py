@@ -325,3 +325,9 @@ async def test_a_refused_row_leaves_nothing_for_the_rows_after_it(org: Org) -> N
     order = await Order.get(number="Z-1")
     assert (order.status, order.amount_minor, order.version) == (OrderStatus.CONFIRMED, 2000, 2)
     assert [o.order_id for o in report.rows] == [None, order.id, order.id]
+
+
+async def test_a_number_no_order_can_have_is_a_row_error_on_every_database(org: Org) -> None:
+    report = await run(org.head, csv("number;status", "A\x00B;new", f"{'9' * 65};new", "A-1;new"))
+    assert problems(report) == [(2, "number", "invalid_character"), (3, "number", "too_long")]
+    assert report.count(RowAction.CREATED) == 1
