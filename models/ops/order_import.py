@@ -6,9 +6,11 @@ and status. Status changes go through `change_order_status`, so the history row,
 the client's notification happen exactly as for the API and the bot; the same status again is
 nothing, so importing the same file twice changes nothing and notifies nobody twice.
 
-Each row runs in its own savepoint: a refused row writes nothing and the other rows go on.
+The known orders of the rows are loaded up front, so a row that changes nothing costs no query.
+Each other row runs in its own savepoint: a refused row writes nothing and the other rows go on.
 A dry run does the same work inside a transaction that is rolled back, so its report is the one
-a real run would give. See ADR 0023.
+a real run would give. The edges call `import_orders` once per batch of `BATCH_ROWS` rows
+(models.rules.order_import.batches), a transaction each. See ADR 0023.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ _NO_OWNER = Text(
     "Нет такого активного сотрудника, которому вы можете поручить заказ.",
     "No such active colleague you may make the order's owner.",
 )
-_BATCH = 500  # numbers per query when the file's known orders are loaded
+_NUMBERS_PER_QUERY = 500  # when the known orders of the rows are loaded
 # Rows per transaction at the edges (models.rules.order_import.batches): a large file never holds
 # the database for long (on SQLite a transaction holds the write lock), and a crash leaves whole
 # batches, which importing the same file again completes.
@@ -178,10 +180,11 @@ class _Importer:
 
     async def load(self, rows: list[ImportRow]) -> None:
         given = {row.values.get("number", "").strip() for row in rows}
-        # Only numbers an order can have: a NUL would be an error on PostgreSQL, not a miss.
+        # Only numbers an order can have (check_line refuses the others): a longer one fails
+        # Tortoise's field check, a NUL PostgreSQL's, where a miss is meant.
         numbers = sorted(n for n in given if n and len(n) <= NUMBER_LENGTH and "\x00" not in n)
-        for start in range(0, len(numbers), _BATCH):
-            batch = numbers[start : start + _BATCH]
+        for start in range(0, len(numbers), _NUMBERS_PER_QUERY):
+            batch = numbers[start : start + _NUMBERS_PER_QUERY]
             for order in await visible(Order, self.actor).filter(number__in=batch):
                 self.orders[order.number] = order
             existing: list[Any] = await Order.filter(number__in=batch).values_list(
