@@ -127,7 +127,8 @@ async def create(
     return await _single(order, response)
 
 
-@router.get("/{order_id}", operation_id="getOrder", responses=problem_responses(404))
+# `:int`: `/v1/orders/import` is the import's path, not an order id; other methods on it are 405.
+@router.get("/{order_id:int}", operation_id="getOrder", responses=problem_responses(404))
 async def get(
     order_id: Id, actor: CurrentActor, _: Transaction, response: Response
 ) -> OrderDetailOut:

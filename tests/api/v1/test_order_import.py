@@ -160,3 +160,15 @@ async def test_no_file_and_too_large_a_file(staff: Staff, monkeypatch: pytest.Mo
     )
     assert large.status_code == 413
     assert large.json()["code"] == "too_large"
+
+
+async def test_other_methods_on_the_import_path_are_405_not_an_order_id(staff: Staff) -> None:
+    headers = await staff.headers(staff.head)
+    for method in ("GET", "PUT", "DELETE"):
+        response = await staff.client.request(method, "/v1/orders/import", headers=headers)
+        assert response.status_code == 405, (method, response.text)
+        assert response.headers["allow"] == "POST"
+    order = await make_order(await actor_for(staff.head), number="A-1")
+    assert (await staff.client.get(f"/v1/orders/{order.id}", headers=headers)).status_code == 200
+    other = await staff.client.request("PUT", f"/v1/orders/{order.id}", headers=headers)
+    assert (other.status_code, other.headers["allow"]) == (405, "GET, HEAD")
