@@ -93,9 +93,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
     scheduler: bool = Field(
         default=True,
-        description="Whether `voronka run` runs the scheduler (reminders, the outbox relay, "
-        "campaigns). Set false when `voronka scheduler` runs as a process of its own, so that "
-        "a fan-out never shares the API's event loop.",
+        description="Whether `voronka run` starts the scheduler (reminders, the outbox relay, "
+        "campaigns) as its child process. Set false when `voronka scheduler` processes run "
+        "apart, on another host say.",
     )
     twilio_account_sid: str | None = Field(
         default=None, description="WhatsApp and SMS go out through Twilio when this is set"
