@@ -72,6 +72,7 @@ Asked = Literal["stage", "remind"]
 LABEL_LIMIT = 60  # characters of a name on a button
 OUTCOME_LIMIT = 200
 CARD_INTERACTIONS = 3
+LANGUAGE_CHOICES: tuple[ContactLanguage, ...] = ("ru", "en", "default")
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +224,6 @@ def client_keyboard(card: ClientCard, orders: int, language: str) -> InlineKeybo
             )
         )
     return builder.as_markup()
-
-
-LANGUAGE_CHOICES: tuple[ContactLanguage, ...] = ("ru", "en", "default")
 
 
 def language_keyboard(contact: Contact, language: str) -> InlineKeyboardMarkup:

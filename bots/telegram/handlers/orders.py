@@ -36,7 +36,7 @@ from bots.telegram.order_views import (
 from bots.telegram.replies import Replies, pressed_message
 from models.actor import Actor
 from models.entities import OrderStatus
-from models.errors import NotFound, PreconditionFailed
+from models.errors import NotFound, PreconditionFailed, ValidationFailed
 from models.ops.orders import change_order_status
 from models.queries.orders import (
     clean_number,
@@ -85,7 +85,7 @@ async def status_picked(
     current = OrderStatus(order.status)
     if order.version != callback_data.version:
         replies.notify(o.STALE_ORDER, alert=True)
-        await _refresh(actor, replies, order_id, message_id)
+        edit_shown(replies, message_id, await order_message(card, actor, language))
         return
     if current is target:
         replies.notify(o.ALREADY, alert=True, status=status_name(current, language))
@@ -96,13 +96,14 @@ async def status_picked(
         replies.notify(o.NOT_ALLOWED, alert=True, **values)
         return
     if target is OrderStatus.CANCELLED and not callback_data.sure:
-        replies.notify()
         edit_shown(replies, message_id, cancel_question(card, actor, language))
         return
     try:
         order = await change_order_status(actor, order_id, target, version=callback_data.version)
-    except PreconditionFailed:
-        # Nothing was written: the versioned UPDATE is the change's first write.
+    except (PreconditionFailed, ValidationFailed):
+        # Someone changed the order between the read above and the change (its version, or its
+        # status, which the check above allowed). Nothing was written: the domain refuses before
+        # its first write.
         replies.notify(o.STALE_ORDER, alert=True)
         await _refresh(actor, replies, order_id, message_id)
         return
