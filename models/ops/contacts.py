@@ -10,7 +10,7 @@ from models.actor import Actor
 from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Channel, Company, Contact, ContactEmail, ContactPhone
-from models.errors import FieldErrors, NotFound
+from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
 from models.events import emit
 from models.ops import fields as f
 from models.ops.duplicates import ensure_unique_contact
@@ -18,7 +18,7 @@ from models.ops.search_index import index_contact
 from models.ops.versioning import update_versioned
 from models.rules.phones import last_digits
 from models.scope import get_visible
-from models.text import Text
+from models.text import LANGUAGES, Text
 
 ENTITY = "contact"
 _TEXT_LIMITS = {"first_name": 100, "last_name": 100, "middle_name": 100, "position": 200}
@@ -36,6 +36,10 @@ FIELDS = {
 }
 _NAME_REQUIRED = Text("Укажите имя или фамилию.", "Give a first or last name.")
 _BAD_CHANNEL = Text("Неизвестный канал связи.", "Unknown channel.")
+_BAD_LANGUAGE = Text(
+    "Язык сообщений: ru, en или пусто (язык по умолчанию).",
+    "Message language: ru, en, or empty (the default language).",
+)
 
 
 @dataclass
@@ -179,6 +183,23 @@ async def update_contact(
         changes["emails"] = (old_emails, cleaned.emails)
     await audit_changes(actor, ENTITY, contact_id, changes)
     await index_contact(contact)
+    await emit(ENTITY, contact_id, "updated", changes)
+    return contact
+
+
+async def set_contact_language(
+    actor: Actor, contact_id: int, language: str | None, version: int | None
+) -> Contact:
+    """Set the language the contact's messages are written in (`None`: the installation's
+    `VORONKA_LANGUAGE`), audited like any change of the contact."""
+    contact = await get_visible(Contact, actor, contact_id)
+    if language is not None and language not in LANGUAGES:
+        raise ValidationFailed([FieldError("language", "invalid_choice", _BAD_LANGUAGE)])
+    if contact.language == language:
+        return contact
+    changes: dict[str, tuple[object, object]] = {"language": (contact.language, language)}
+    await update_versioned(contact, version, language=language)
+    await audit_changes(actor, ENTITY, contact_id, changes)
     await emit(ENTITY, contact_id, "updated", changes)
     return contact
 

@@ -5,7 +5,13 @@ import pytest
 from models.clock import FrozenClock, use_clock
 from models.entities import AuditEntry, Contact, ContactPhone
 from models.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from models.ops.contacts import contact_emails, contact_phones, create_contact, update_contact
+from models.ops.contacts import (
+    contact_emails,
+    contact_phones,
+    create_contact,
+    set_contact_language,
+    update_contact,
+)
 from tests.factories import (
     Org,
     make_company,
@@ -225,3 +231,31 @@ class TestUpdate:
         stored = await Contact.get(id=contact.id)
         assert (stored.position, stored.version) == ("Инженер", 2)
         assert await contact_phones(contact.id) == ["+79161234567"]
+
+
+async def test_the_language_of_a_contacts_messages_is_set_audited_and_versioned(org: Org) -> None:
+    contact = await make_contact(org.manager)
+    assert contact.language is None
+    changed = await set_contact_language(org.manager, contact.id, "en", version=1)
+    assert (changed.language, changed.version) == ("en", 2)
+    audit = await AuditEntry.get(entity="contact", entity_id=contact.id, field="language")
+    assert (audit.old_value, audit.new_value, audit.actor_id) == (None, "en", org.manager.user_id)
+    with pytest.raises(PreconditionFailed):
+        await set_contact_language(org.manager, contact.id, "ru", version=1)
+    back = await set_contact_language(org.manager, contact.id, None, version=2)
+    assert (back.language, (await Contact.get(id=contact.id)).language) == (None, None)
+    # Choosing the language it already has changes nothing, not even the version.
+    same = await set_contact_language(org.manager, contact.id, None, version=3)
+    assert same.version == 3
+    assert await AuditEntry.filter(entity="contact", field="language").count() == 2
+
+
+async def test_a_contact_language_outside_ru_and_en_or_out_of_sight_is_refused(org: Org) -> None:
+    contact = await make_contact(org.manager)
+    with pytest.raises(ValidationFailed) as refused:
+        await set_contact_language(org.manager, contact.id, "de", version=None)
+    assert error_codes(refused.value) == {"language": "invalid_choice"}
+    assert error_fields(refused.value) == ["language"]
+    with pytest.raises(NotFound):
+        await set_contact_language(org.stranger, contact.id, "en", version=None)
+    assert (await Contact.get(id=contact.id)).language is None
