@@ -85,11 +85,11 @@ async def test_purge_forgets_client_telegram_links_once_expired_keeping_the_subs
         await issue_subscription(actor, "voronka_bot", contact_id=contact.id)
         clock.advance(SUBSCRIPTION_TTL - timedelta(hours=1))
         fresh = await issue_subscription(actor, "voronka_bot", contact_id=contact.id)
-        assert (await purge_expired())["client Telegram links"] == 0
+        assert (await purge_expired())["client subscription links"] == 0
         # The chat that opened a link may open it again while it is valid, not after.
         assert await subscribe_telegram_chat(opened.token, 555) is not None
         clock.advance(timedelta(hours=1))
-        assert (await purge_expired())["client Telegram links"] == 2
+        assert (await purge_expired())["client subscription links"] == 2
         assert await subscribe_telegram_chat(opened.token, 555) is None
         assert await TelegramSubscriptionToken.all().count() == 1
         assert await subscribe_telegram_chat(fresh.token, 556) is not None
