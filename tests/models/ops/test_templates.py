@@ -9,6 +9,7 @@ import pytest
 
 from models.entities import Channel, Contact, Template
 from models.errors import Forbidden, PreconditionFailed, ValidationFailed
+from models.ops.bootstrap import ensure_default_templates
 from models.ops.templates import (
     create_template,
     delete_template,
@@ -161,6 +162,34 @@ async def test_defaults_install_once_and_never_overwrite(org: Org) -> None:
     assert await install_default_templates() == 0
     assert (await Template.get(id=shipped.id)).subject == "Свой текст"
     assert await Template.all().count() == len(default_templates())
+
+
+async def test_an_existing_installation_gets_the_push_templates_and_keeps_its_own(
+    org: Org,
+) -> None:
+    """An installation from before push had defaults: the next start adds the push ones and
+    changes none of the templates it has, edited or not."""
+    await install_default_templates()
+    await Template.filter(channel=Channel.PUSH).delete()
+    shipped = await Template.get(purpose="order_status.shipped", channel="email", language="ru")
+    await update_template(org.admin, shipped.id, {"subject": "Свой текст"}, version=1)
+    before = await Template.all().order_by("id").values_list("id", "subject", "body", "version")
+    pushes = [d for d in default_templates() if d.channel is Channel.PUSH]
+    assert await ensure_default_templates() == len(pushes) == 22
+    assert (
+        await Template.filter(channel__not=Channel.PUSH)
+        .order_by("id")
+        .values_list("id", "subject", "body", "version")
+        == before
+    )
+    shipped_push = await Template.get(
+        purpose="order_status.shipped", channel=Channel.PUSH, language="en"
+    )
+    assert (shipped_push.subject, shipped_push.body) == (
+        "Order {{ order.number }} shipped",
+        "Your order {{ order.number }} has been shipped. We will write when it is delivered.",
+    )
+    assert await ensure_default_templates() == 0
 
 
 async def test_a_preview_renders_for_a_contact(org: Org) -> None:

@@ -123,3 +123,21 @@ def test_every_default_passes_the_checks_and_renders(template) -> None:  # type:
         assert template.text_body
     if template.language == "ru":
         assert any("а" <= ch <= "я" for ch in body.lower())
+
+
+def test_default_pushes_fit_a_phones_notification() -> None:
+    """Long but real values: a phone shows a title of about 65 characters and a body of about
+    178 (iOS, four lines) before cutting."""
+    context = empty_context()
+    context["client"]["first_name"] = "Константин"
+    context["order"].update(number="ЗК-2026-000123", amount="1 250 000,00", currency="RUB")
+    context["deal"]["title"] = "Поставка станков ЧПУ"
+    context["manager"].update(full_name="Алексей Смирнов", phone="+79161234567")
+    pushes = [t for t in default_templates() if t.channel is Channel.PUSH]
+    assert len(pushes) == 22
+    for template in pushes:
+        title = render(template.subject, context, html=False)
+        body = render(template.body, context, html=False)
+        assert 0 < len(title) <= 65, title
+        assert 0 < len(body) <= 178, body
+        assert template.text_body == ""
