@@ -4,7 +4,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('voronka', '0016_early_receipts')]
+    dependencies = [('voronka', '0017_template_content_variables')]
 
     initial = False
 

@@ -10,7 +10,7 @@ from models.actor import Actor
 from models.audit import audit_changes, audit_created
 from models.clock import now
 from models.entities import Channel, Company, Contact, ContactEmail, ContactPhone
-from models.errors import FieldError, FieldErrors, NotFound, ValidationFailed
+from models.errors import FieldErrors, NotFound
 from models.events import emit
 from models.ops import fields as f
 from models.ops.duplicates import ensure_unique_contact
@@ -33,12 +33,13 @@ FIELDS = {
     "segment_id",
     "owner_id",
     "preferred_channels",
+    "language",
 }
 _NAME_REQUIRED = Text("Укажите имя или фамилию.", "Give a first or last name.")
 _BAD_CHANNEL = Text("Неизвестный канал связи.", "Unknown channel.")
 _BAD_LANGUAGE = Text(
-    "Язык сообщений: ru, en или пусто (язык по умолчанию).",
-    "Message language: ru, en, or empty (the default language).",
+    "Язык сообщений клиенту: ru, en или пусто (язык по умолчанию).",
+    "The client's message language: ru, en or null (the default language).",
 )
 
 
@@ -70,6 +71,13 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
         cleaned.columns["segment_id"] = await f.segment_ref(values["segment_id"], errors)
     if "preferred_channels" in values:
         cleaned.columns["preferred_channels"] = _channels(values["preferred_channels"], errors)
+    if "language" in values:
+        # null: messages go in the installation's language (VORONKA_LANGUAGE)
+        language = values["language"]
+        if language is None or language in LANGUAGES:
+            cleaned.columns["language"] = language
+        else:
+            errors.add("language", "invalid_choice", _BAD_LANGUAGE)
     if "owner_id" in values:
         owner = await f.owner_for(actor, values["owner_id"], errors)
         if owner is not None:
@@ -183,23 +191,6 @@ async def update_contact(
         changes["emails"] = (old_emails, cleaned.emails)
     await audit_changes(actor, ENTITY, contact_id, changes)
     await index_contact(contact)
-    await emit(ENTITY, contact_id, "updated", changes)
-    return contact
-
-
-async def set_contact_language(
-    actor: Actor, contact_id: int, language: str | None, version: int | None
-) -> Contact:
-    """Set the language the contact's messages are written in (`None`: the installation's
-    `VORONKA_LANGUAGE`), audited like any change of the contact."""
-    contact = await get_visible(Contact, actor, contact_id)
-    if language is not None and language not in LANGUAGES:
-        raise ValidationFailed([FieldError("language", "invalid_choice", _BAD_LANGUAGE)])
-    if contact.language == language:
-        return contact
-    changes: dict[str, tuple[object, object]] = {"language": (contact.language, language)}
-    await update_versioned(contact, version, language=language)
-    await audit_changes(actor, ENTITY, contact_id, changes)
     await emit(ENTITY, contact_id, "updated", changes)
     return contact
 

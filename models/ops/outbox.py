@@ -322,6 +322,8 @@ async def enqueue_for_contact(
         payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
         if template.content_sid:
             payload["content_sid"] = template.content_sid
+            if rendered.content_variables:
+                payload["content_variables"] = rendered.content_variables
         if plan.channel is Channel.PUSH:
             payload["data"] = await _push_data(purpose, refs)
         return await insert_message(

@@ -47,6 +47,7 @@ LIST_COLUMNS = (
     "owner_id",
     "office_id",
     "preferred_channels",
+    "language",
     "notes",
     "version",
     "created_at",

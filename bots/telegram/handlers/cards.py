@@ -12,7 +12,7 @@
 - `Remind` asks when (`CardInput.remind_when`, read by `parse_when` in the user's zone) and
   makes a task for the actor linked to the client or deal.
 - `ContactLanguageMenu` puts the languages of the contact's messages in place of the card's
-  buttons; `ContactLanguagePick` sets one (`set_contact_language`) and redraws the card.
+  buttons; `ContactLanguagePick` sets one (`update_contact`) and redraws the card.
 
 Every payload is re-checked through the domain: a record the actor may not see, a missing one,
 a wrong kind all get the same refusal (`Unavailable`), and nothing changes. A deal changed since
@@ -68,7 +68,7 @@ from models.actor import Actor
 from models.clock import now
 from models.entities import LossReason, Source
 from models.errors import DomainError, NotFound, PreconditionFailed, ValidationFailed
-from models.ops.contacts import set_contact_language
+from models.ops.contacts import update_contact
 from models.ops.deals import lose_deal, missing_to_enter, move_deal_to_stage
 from models.ops.reference import list_reference
 from models.ops.tasks import create_task
@@ -627,7 +627,9 @@ async def language_picked(
     contact_id, message_id = callback_data.id, pressed_message(query)
     chosen = None if callback_data.language == "default" else callback_data.language
     try:
-        contact = await set_contact_language(actor, contact_id, chosen, callback_data.version)
+        contact = await update_contact(
+            actor, contact_id, {"language": chosen}, version=callback_data.version
+        )
     except PreconditionFailed:
         replies.notify(c.STALE_CONTACT, alert=True)
         await _show_card(actor, replies, state, "contact", contact_id, in_place=message_id)

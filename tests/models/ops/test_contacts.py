@@ -9,7 +9,6 @@ from models.ops.contacts import (
     contact_emails,
     contact_phones,
     create_contact,
-    set_contact_language,
     update_contact,
 )
 from tests.factories import (
@@ -233,29 +232,37 @@ class TestUpdate:
         assert await contact_phones(contact.id) == ["+79161234567"]
 
 
-async def test_the_language_of_a_contacts_messages_is_set_audited_and_versioned(org: Org) -> None:
-    contact = await make_contact(org.manager)
-    assert contact.language is None
-    changed = await set_contact_language(org.manager, contact.id, "en", version=1)
-    assert (changed.language, changed.version) == ("en", 2)
-    audit = await AuditEntry.get(entity="contact", entity_id=contact.id, field="language")
-    assert (audit.old_value, audit.new_value, audit.actor_id) == (None, "en", org.manager.user_id)
-    with pytest.raises(PreconditionFailed):
-        await set_contact_language(org.manager, contact.id, "ru", version=1)
-    back = await set_contact_language(org.manager, contact.id, None, version=2)
-    assert (back.language, (await Contact.get(id=contact.id)).language) == (None, None)
-    # Choosing the language it already has changes nothing, not even the version.
-    same = await set_contact_language(org.manager, contact.id, None, version=3)
-    assert same.version == 3
-    assert await AuditEntry.filter(entity="contact", field="language").count() == 2
+class TestLanguage:
+    """The language messages to the contact are written in: ru, en, or null for the default."""
 
+    async def test_it_is_set_changed_and_cleared_with_the_version_and_audit(self, org: Org) -> None:
+        contact = await make_contact(org.manager, language="en")
+        assert (await Contact.get(id=contact.id)).language == "en"
+        updated = await update_contact(org.manager, contact.id, {"language": "ru"}, version=1)
+        assert (updated.language, updated.version) == ("ru", 2)
+        cleared = await update_contact(org.manager, contact.id, {"language": None}, version=2)
+        assert (cleared.language, cleared.version) == (None, 3)
+        rows = await AuditEntry.filter(
+            entity="contact", entity_id=contact.id, field="language"
+        ).order_by("id")
+        assert [(r.action, r.old_value, r.new_value) for r in rows] == [
+            ("create", None, "en"),
+            ("update", "en", "ru"),
+            ("update", "ru", None),
+        ]
 
-async def test_a_contact_language_outside_ru_and_en_or_out_of_sight_is_refused(org: Org) -> None:
-    contact = await make_contact(org.manager)
-    with pytest.raises(ValidationFailed) as refused:
-        await set_contact_language(org.manager, contact.id, "de", version=None)
-    assert error_codes(refused.value) == {"language": "invalid_choice"}
-    assert error_fields(refused.value) == ["language"]
-    with pytest.raises(NotFound):
-        await set_contact_language(org.stranger, contact.id, "en", version=None)
-    assert (await Contact.get(id=contact.id)).language is None
+    @pytest.mark.parametrize("value", ["de", "EN", "", 5])
+    async def test_anything_but_ru_en_or_null_is_named_and_changes_nothing(
+        self, org: Org, value: object
+    ) -> None:
+        contact = await make_contact(org.manager, language="en")
+        with pytest.raises(ValidationFailed) as raised:
+            await update_contact(org.manager, contact.id, {"language": value}, version=1)
+        assert error_fields(raised.value) == ["language"]
+        assert error_codes(raised.value) == {"language": "invalid_choice"}
+        assert "ru" in raised.value.errors[0].message.en
+        stored = await Contact.get(id=contact.id)
+        assert (stored.language, stored.version) == ("en", 1)
+        with pytest.raises(ValidationFailed):
+            await make_contact(org.manager, language=value)
+        assert await Contact.all().count() == 1
