@@ -112,6 +112,29 @@ async def test_0017_gives_the_templates_already_there_empty_content_variables(
     assert json.loads(str(variables)) == {}
 
 
+async def test_a_database_with_people_and_absences_upgrades_from_0011(
+    empty_database: str,
+) -> None:
+    """0012 and 0014 add NOT NULL columns to tables every installation has rows in (users) or
+    may have (absences): without a column default the upgrade fails on both databases."""
+    await _migrate(empty_database, "voronka.0011_client_subscriptions")
+    stamp = "'2026-01-01 00:00:00+00:00'"
+    for statement in (
+        "INSERT INTO office (id, name, kind, timezone, path, created_at, updated_at) "
+        f"VALUES (1, 'Офис', 'company', 'Europe/Moscow', '/1/', {stamp}, {stamp})",
+        "INSERT INTO app_user (id, email, full_name, role, language, is_active, office_id, "
+        f"created_at, updated_at) VALUES (1, 'a@b.test', 'Анна', 'manager', 'ru', TRUE, 1, "
+        f"{stamp}, {stamp})",
+        "INSERT INTO absence (user_id, starts_at, ends_at, reason, created_at, updated_at) "
+        f"VALUES (1, {stamp}, {stamp}, 'отпуск', {stamp}, {stamp})",
+    ):
+        await _sql(empty_database, statement)
+    await _migrate(empty_database)
+    [(digest_enabled,)] = await _sql(empty_database, "SELECT digest_enabled FROM app_user")
+    [(sudden,)] = await _sql(empty_database, "SELECT sudden FROM absence")
+    assert (bool(digest_enabled), bool(sudden)) == (True, False)
+
+
 @pytest.mark.sqlite_only
 @pytest.mark.usefixtures("db")
 async def test_sqlite_pragmas_are_in_force() -> None:
