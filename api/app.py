@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
             yield
         finally:
             await app.state.rate_limiter.close()
+            await app.state.client_rate_limiter.close()
             if telegram is not None:
                 await telegram.close()
             if manage_database:
@@ -63,6 +64,9 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
     )
     app.state.settings = config
     app.state.rate_limiter = build_rate_limiter(config.redis_url, config.rate_limit_per_minute)
+    app.state.client_rate_limiter = build_rate_limiter(
+        config.redis_url, config.client_rate_limit_per_minute
+    )
     # Added innermost first: BodyLimit runs before GZip, which runs before Idempotency.
     app.add_middleware(Idempotency)
     # Level 5: JSON shrinks within a few per cent of level 9 at half the CPU time.

@@ -83,6 +83,22 @@ async def current_auth(
 CurrentAuth = Annotated[Authenticated, Depends(current_auth)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's IP address: the peer, or what a trusted proxy forwarded (uvicorn's
+    `--forwarded-allow-ips`, 127.0.0.1 by default, rewrites the peer from X-Forwarded-For)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def client_quota(request: Request, response: Response) -> None:
+    """The public client-app routes, which nobody signs in to, are counted per IP address
+    (VORONKA_CLIENT_RATE_LIMIT_PER_MINUTE) against their own quota."""
+    limiter: RateLimiter = request.app.state.client_rate_limiter
+    quota = await limiter.hit(f"client-ip:{client_address(request)}")
+    if quota.exceeded:
+        raise RateLimited(quota)
+    response.headers.update(quota.headers())
+
+
 async def current_actor(auth: CurrentAuth) -> Actor:
     return auth.actor
 

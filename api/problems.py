@@ -28,6 +28,7 @@ from models.errors import (
     TooManyAttempts,
     ValidationFailed,
 )
+from models.ops.push_subscriptions import PushNotConfigured
 from models.ops.telegram_link import TelegramNotConfigured
 from models.text import Text
 
@@ -44,6 +45,7 @@ _STATUS: dict[type[DomainError], int] = {
     PreconditionFailed: 412,
     ValidationFailed: 422,
     TelegramNotConfigured: 409,
+    PushNotConfigured: 409,
 }
 _TITLES: dict[int, Text] = {
     400: Text("Неверный запрос", "Bad request"),

@@ -3,6 +3,7 @@
     .venv/bin/python bench/api.py                       # SQLite, 100k contacts, 20k deals
     .venv/bin/python bench/api.py --postgres postgres://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/api.py --contacts 2000 --deals 400 --requests 100   # a smoke run
+    .venv/bin/python bench/api.py --rounds 5            # a series on one seeded database
 
 Scenarios: S1 create contact, S2 a filtered list of 50 contacts, S3 the deal card, S4 stage moves
 by 20 concurrent writers, S5 the board. Prints p50/p95 latency, requests/s, errors by status and
@@ -400,6 +401,9 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--deals", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=1000, help="per scenario")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the scenarios this many times on one server"
+    )
     args = parser.parse_args()
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -414,8 +418,11 @@ def main() -> None:
         )
         process, base = start_server(url, Path(tmp))
         try:
-            for result in asyncio.run(drive(base, process.pid, args.requests)):
-                print(result.report())
+            for round_number in range(1, args.rounds + 1):
+                if args.rounds > 1:
+                    print(f"-- round {round_number} of {args.rounds}")
+                for result in asyncio.run(drive(base, process.pid, args.requests)):
+                    print(result.report())
         finally:
             process.send_signal(signal.SIGINT)
             _, errors = process.communicate(timeout=30)

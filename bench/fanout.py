@@ -4,18 +4,18 @@ doubles of the platforms that enforce their limits.
     .venv/bin/python bench/fanout.py                     # SQLite, 100k clients, 60 s of delivery
     .venv/bin/python bench/fanout.py --postgres postgres://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/fanout.py --contacts 2000 --seconds 15 --api-seconds 5   # a smoke run
-    .venv/bin/python bench/fanout.py --split   # the relay in `voronka scheduler`, not the API's
+    .venv/bin/python bench/fanout.py --split   # the relay in a separate `voronka scheduler`
 
 
 1. Seeds the demo account plus clients who prefer, in turn: Telegram (a chat id) 4 in 10,
    WhatsApp 2 in 10, SMS 1 in 10, email 3 in 10.
 2. Enqueues one notification per client (`enqueue_for_contact`, 1,000 per transaction) and
    reports the time. The messages are held (due in the far future) until step 4.
-3. Starts `voronka run` (API, scheduler, relay; with `--split` the API alone, next to a
-   `voronka scheduler` process that relays) against doubles that answer 429 above the
-   platforms' limits (Telegram: 30 sends a second, one a second per chat; Twilio: 10 WhatsApp
-   and 1 SMS a second per sender) and an SMTP server (aiosmtpd). Push is not part of it: it goes
-   to staff devices, not to clients. It measures the contact list's latency while idle.
+3. Starts `voronka run` (the API, and its scheduler with the relay as a child process, ADR 0026;
+   with `--split` the API alone, next to a separately started `voronka scheduler` that relays)
+   against doubles that answer 429 above the platforms' limits (Telegram: 30 sends a second,
+   one a second per chat; Twilio: 10 WhatsApp and 1 SMS a second per sender) and an SMTP server
+   (aiosmtpd). Push is not part of it. It measures the contact list's latency while idle.
 4. Releases the messages and measures, for `--seconds`: each channel's delivery rate, as a share
    of its limit where it has one; the share of sends refused with 429; and the contact list's
    latency during the fan-out.
@@ -336,7 +336,12 @@ def main() -> None:
             f"dialect {'postgres' if args.postgres else 'sqlite'}: enqueued {queued} messages "
             f"in {took:.1f} s ({queued / took:.0f}/s)"
         )
-        print("topology:", "voronka run (API) + voronka scheduler" if args.split else "voronka run")
+        print(
+            "topology:",
+            "voronka run (API) + voronka scheduler"
+            if args.split
+            else "voronka run (API, scheduler as its child process)",
+        )
         asyncio.run(fan_out(url, Path(tmp), args.seconds, args.api_seconds, split=args.split))
 
 

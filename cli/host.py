@@ -1,5 +1,5 @@
-"""`voronka run`: the API, the scheduler and the bots in one process, stopped together by Ctrl-C.
-`voronka scheduler`: the scheduler alone."""
+"""`voronka run`: the API and the bots in this process, the scheduler in a child process (ADR 0026),
+stopped together by Ctrl-C or SIGTERM. `voronka scheduler`: the scheduler alone."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from api.app import create_app
+from cli.child import SCHEDULER_COMMAND, ChildProcess, wait_for_parent_exit
 from cli.database import database
 from models.entities import Channel
 from models.ops.bootstrap import FirstAdmin, ensure_default_templates, ensure_first_admin
@@ -76,11 +77,12 @@ async def serve(settings: Settings) -> None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
-        clock = build_clock(settings) if settings.scheduler else None
-        if clock is None:
-            log.info("scheduler is off here: VORONKA_SCHEDULER=false, run `voronka scheduler`")
+        scheduler = None
+        if settings.scheduler:
+            scheduler = ChildProcess("scheduler", SCHEDULER_COMMAND)
+            await scheduler.start()
         else:
-            clock.start()
+            log.info("scheduler is off here: VORONKA_SCHEDULER=false, run `voronka scheduler`")
         background: list[asyncio.Task[None]] = []
         if settings.telegram_token is None:
             log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
@@ -112,8 +114,8 @@ async def serve(settings: Settings) -> None:
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if clock is not None:
-                await clock.stop()
+            if scheduler is not None:
+                await scheduler.stop()
             log.info("stopped")
 
 
@@ -163,18 +165,25 @@ def build_clock(settings: Settings) -> Clock:
     return Clock(scheduler, leadership, relay)
 
 
-async def run_scheduler(settings: Settings) -> None:
-    """`voronka scheduler`: the jobs without the API and the bots, until SIGINT or SIGTERM."""
-    async with database(settings.database):
+async def run_scheduler(settings: Settings, *, as_child: bool = False) -> None:
+    """`voronka scheduler`: the jobs without the API and the bots, until SIGINT or SIGTERM, or,
+    as `voronka run`'s child, until that parent process is gone."""
+    async with database(settings.database, migrate=not as_child):
         clock = build_clock(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        orphaned = None
+        if as_child:
+            orphaned = asyncio.create_task(wait_for_parent_exit())
+            orphaned.add_done_callback(lambda _: stop.set())
         clock.start()
         try:
             await stop.wait()
         finally:
+            if orphaned is not None:
+                orphaned.cancel()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(signum)
             await clock.stop()

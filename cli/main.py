@@ -56,14 +56,19 @@ def run(
 
 
 @app.command()
-def scheduler() -> None:
+def scheduler(
+    as_child: Annotated[
+        bool,
+        typer.Option(hidden=True, help="`voronka run`'s child: stop when standard input closes"),
+    ] = False,
+) -> None:
     """Run the scheduler and its jobs alone, without the API and the bots (Ctrl-C stops it)."""
     from cli.host import run_scheduler
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     with contextlib.suppress(KeyboardInterrupt):
-        _run(run_scheduler(settings))
+        _run(run_scheduler(settings, as_child=as_child))
 
 
 @app.command()

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     admin_email: str = "admin@voronka.test"
     rate_limit_per_minute: int = Field(default=600, ge=1, le=1_000_000)
+    client_rate_limit_per_minute: int = Field(
+        default=30,
+        ge=1,
+        le=1_000_000,
+        description="Requests a minute from one IP address to the client app's public routes "
+        "(/v1/client/…), which nobody signs in to",
+    )
     telegram_token: SecretStr | None = None
     telegram_bot_username: str | None = Field(
         default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{3,31}$", description="For t.me deep links"
@@ -93,9 +100,9 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=12, ge=1, le=100)
     scheduler: bool = Field(
         default=True,
-        description="Whether `voronka run` runs the scheduler (reminders, the outbox relay, "
-        "campaigns). Set false when `voronka scheduler` runs as a process of its own, so that "
-        "a fan-out never shares the API's event loop.",
+        description="Whether `voronka run` starts the scheduler (reminders, the outbox relay, "
+        "campaigns) as its child process. Set false when `voronka scheduler` processes run "
+        "apart, on another host say.",
     )
     twilio_account_sid: str | None = Field(
         default=None, description="WhatsApp and SMS go out through Twilio when this is set"

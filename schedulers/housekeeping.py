@@ -25,7 +25,7 @@ async def purge_expired() -> dict[str, int]:
             "sign-in rows": await purge_stale_sign_in_data(),
             "Telegram update ids": await purge_telegram_updates(),
             "staff Telegram links": await purge_expired_links(),
-            "client Telegram links": await purge_expired_subscription_links(),
+            "client subscription links": await purge_expired_subscription_links(),
         }
         applied, purged["early receipts"] = await settle_early_receipts()
     if applied:

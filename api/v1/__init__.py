@@ -7,6 +7,7 @@ from api.v1 import (
     auth,
     board,
     campaigns,
+    client,
     companies,
     consents,
     contacts,
@@ -53,3 +54,4 @@ router.include_router(absences.router)
 router.include_router(kpis.plans)
 router.include_router(kpis.kpis)
 router.include_router(kpis.status_routes)
+router.include_router(client.router)

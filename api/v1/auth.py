@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, status
 from pydantic import Field
 from tortoise.transactions import in_transaction
 
-from api.deps import AppSettings, CurrentAuth, Transaction
+from api.deps import AppSettings, CurrentAuth, Transaction, client_address
 from api.problems import problem_responses
 from api.schemas import Input, Output
 from models.ops.sessions import (
@@ -52,9 +52,7 @@ def _tokens(outcome: IssuedTokens | Rejected) -> TokensOut:
 @router.post("/login", operation_id="login", responses=problem_responses(401, 422, 429))
 async def login(body: LoginIn, request: Request, settings: AppSettings) -> TokensOut:
     """Exchange a login (email or phone) and password for an access and a refresh token."""
-    check = await check_credentials(
-        body.login, body.password, address=request.client.host if request.client else "unknown"
-    )
+    check = await check_credentials(body.login, body.password, address=client_address(request))
     # The transaction ends before a rejection is raised, so the failed attempt is counted.
     async with in_transaction():
         outcome = await sign_in(

@@ -4,13 +4,14 @@ Consents are kept as a history: giving one adds a row, withdrawing stamps `withd
 never deletes. Withdrawing marketing cancels the marketing messages still waiting for that client
 through a channel no current consent covers any more.
 Every change is audited. The preferred channels are set with `PATCH /v1/contacts/{id}`
-(`preferred_channels`); `GET …/channels` shows them with the order and addresses the outbox uses.
+(`preferred_channels`); `GET …/channels` shows them with the order and addresses the outbox uses
+and the language its messages are written in.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, status
 from pydantic import Field
@@ -93,6 +94,10 @@ class ContactChannelsOut(Output):
     identities: list[IdentityOut] = Field(description="Telegram subscriptions and the like")
     addresses: list[AddressOut] = Field(
         description="Per channel, the address a message would go to, in `order`"
+    )
+    language: Literal["ru", "en"] = Field(
+        description="The language messages are written in: the contact's `language`, else the "
+        "installation's. A purpose with no template in it goes in the installation's language"
     )
 
 
@@ -189,4 +194,5 @@ async def channels(contact_id: Id, actor: CurrentActor, _: Transaction) -> Conta
             for c in found.order
             if c in found.addresses
         ],
+        language="en" if found.language == "en" else "ru",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
@@ -34,6 +34,11 @@ router = APIRouter(prefix="/contacts", tags=["contacts"], responses=problem_resp
 Name = Annotated[str, Field(max_length=100)]
 Phones = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=10)]
 Emails = Annotated[list[Annotated[str, Field(max_length=254)]], Field(max_length=10)]
+Language = Literal["ru", "en"]
+LANGUAGE_DESCRIPTION = (
+    "The language messages to this client are written in (templates, notifications); "
+    "null: the installation's language"
+)
 
 
 class ContactFields(Input):
@@ -49,6 +54,7 @@ class ContactFields(Input):
     segment_id: Id | None = None
     owner_id: Id | None = Field(default=None, description="Heads and admins may assign others")
     preferred_channels: list[Channel] = Field(default_factory=list, max_length=5)
+    language: Language | None = Field(default=None, description=LANGUAGE_DESCRIPTION)
     notes: Annotated[str, Field(max_length=10000)] = ""
 
 
@@ -75,6 +81,7 @@ class ContactOut(Output):
     owner_id: Id
     office_id: Id
     preferred_channels: list[Channel]
+    language: Language | None = Field(description=LANGUAGE_DESCRIPTION)
     notes: str
     version: int
     created_at: datetime

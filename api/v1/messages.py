@@ -1,4 +1,4 @@
-"""Messages managers send clients, and client subscriptions in Telegram.
+"""Messages managers send clients, and client subscriptions (Telegram and the client app).
 
 - `GET /v1/message-purposes`: what can be sent (purposes with an active template), named in ru
   and en.
@@ -7,12 +7,15 @@
 - `POST /v1/contacts/{id}/messages`: render, queue in the outbox and log an outbound interaction
   of kind message, in one transaction. With an `Idempotency-Key` a retry sends once.
 - `POST /v1/contacts/{id}/telegram-subscription`, `POST /v1/orders/{id}/telegram-subscription`:
-  a deep link to the company's bot that subscribes the client to notifications in Telegram.
+  a subscription token, and with a bot its deep link, that subscribes the client to
+  notifications in Telegram and in the company's client app (push). The paths keep the name
+  they had when only Telegram took the token.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Request, status
@@ -21,11 +24,9 @@ from pydantic import Field
 from api.deps import AppSettings, CurrentActor, Transaction
 from api.problems import problem_responses
 from api.schemas import Id, Input, Output
-from api.v1.me import TelegramLinkOut
 from models.entities import Channel, ConsentPurpose, MessageState
 from models.ops.messages import MessageRequest, message_purposes, preview_message, send_message
-from models.ops.subscriptions import SUBSCRIPTION_TTL, issue_telegram_subscription
-from models.ops.telegram_link import TelegramLink
+from models.ops.subscriptions import SUBSCRIPTION_TTL, SubscriptionLink, issue_subscription
 
 router = APIRouter(tags=["messages"], responses=problem_responses(401))
 
@@ -197,15 +198,32 @@ async def send(
     )
 
 
-def _link(link: TelegramLink) -> TelegramLinkOut:
-    return TelegramLinkOut(url=link.url, token=link.token, expires_at=link.expires_at)
+class SubscriptionLinkOut(Output):
+    url: str | None = Field(
+        description="https://t.me/<bot>?start=<token>: the Telegram link (also good for a QR "
+        "code the client app scans); null when the server has no Telegram bot"
+    )
+    token: str = Field(description="sub_…: what the client app takes, typed or scanned")
+    expires_at: datetime
+    channels: list[Channel] = Field(
+        description="Where the token subscribes the client: telegram (the bot), push (the "
+        "company's client app)"
+    )
+
+
+def _link(link: SubscriptionLink) -> SubscriptionLinkOut:
+    return SubscriptionLinkOut(
+        url=link.url, token=link.token, expires_at=link.expires_at, channels=list(link.channels)
+    )
 
 
 _SUBSCRIPTION = (
-    f"A deep link to the company's Telegram bot, valid {SUBSCRIPTION_TTL.days} days. Give it to "
-    "the client: opening it subscribes their chat to notifications (order statuses and other "
-    "service messages) and records their consent. It belongs to the first chat that opens it. "
-    "409 when the bot is not configured."
+    f"A subscription for the client, valid {SUBSCRIPTION_TTL.days} days: a token and, when the "
+    "server has a Telegram bot, its deep link. Give it to the client (a QR code of `url`, SMS, "
+    "email): opening the link in Telegram, or handing the token to the company's client app, "
+    "subscribes them to notifications (order statuses and other service messages) and records "
+    "their consent. It belongs to the first Telegram chat and the first app device that use "
+    "it. 409 `telegram_not_configured` when the server has neither a bot nor push."
 )
 
 
@@ -218,10 +236,8 @@ _SUBSCRIPTION = (
 )
 async def subscribe_contact(
     contact_id: Id, actor: CurrentActor, _: Transaction, settings: AppSettings
-) -> TelegramLinkOut:
-    link = await issue_telegram_subscription(
-        actor, settings.telegram_bot_username, contact_id=contact_id
-    )
+) -> SubscriptionLinkOut:
+    link = await issue_subscription(actor, settings.telegram_bot_username, contact_id=contact_id)
     return _link(link)
 
 
@@ -234,8 +250,6 @@ async def subscribe_contact(
 )
 async def subscribe_order(
     order_id: Id, actor: CurrentActor, _: Transaction, settings: AppSettings
-) -> TelegramLinkOut:
-    link = await issue_telegram_subscription(
-        actor, settings.telegram_bot_username, order_id=order_id
-    )
+) -> SubscriptionLinkOut:
+    link = await issue_subscription(actor, settings.telegram_bot_username, order_id=order_id)
     return _link(link)

@@ -1,9 +1,11 @@
 """Message templates: /v1/templates. Admins only.
 
 A template is Jinja2 over the variables `client`, `company`, `deal`, `order` and `manager`
-(docs/messaging.md lists their fields). Saving checks the syntax and every variable: a problem is
-a 422 whose field error names the line and the name. One template per purpose, channel and
-language.
+(docs/messaging.md lists their fields); a WhatsApp template with a Twilio Content SID maps that
+Content template's placeholders to expressions over the same variables (`content_variables`).
+Saving checks the syntax and every variable: a problem is a 422 whose field error names the
+field (`body`, `content_variables.1`), the line and the name. One template per purpose, channel
+and language.
 """
 
 from __future__ import annotations
@@ -58,6 +60,16 @@ TextBody = Annotated[str, Field(max_length=10_000, description="Email only: the 
 ContentSid = Annotated[
     str, Field(max_length=64, description="WhatsApp only: an approved Twilio Content SID (HX…)")
 ]
+ContentVariables = Annotated[
+    dict[str, Annotated[str, Field(max_length=1000)]],
+    Field(
+        max_length=100,
+        description='With a content_sid only: the Content template\'s placeholders ("1", "2", '
+        "or names: letters, digits, _, up to 16) → a Jinja2 expression over the body's "
+        'variables, e.g. {"1": "client.first_name or \'клиент\'", "2": "order.number"}',
+        examples=[{"1": "client.first_name", "2": "order.number"}],
+    ),
+]
 
 
 class TemplateCreate(Input):
@@ -71,6 +83,7 @@ class TemplateCreate(Input):
     body: Body
     text_body: TextBody = ""
     content_sid: ContentSid | None = None
+    content_variables: ContentVariables = Field(default_factory=dict)
     is_active: bool = True
 
 
@@ -85,6 +98,9 @@ class TemplateUpdate(Input):
     body: Body | None = None
     text_body: TextBody | None = None
     content_sid: ContentSid | None = Field(default=None, description="Null removes it")
+    content_variables: ContentVariables | None = Field(
+        default=None, description="Null or {} removes them"
+    )
     is_active: bool | None = None
 
 
@@ -106,6 +122,9 @@ class TemplateOut(Output):
     body: str
     text_body: str
     content_sid: str | None
+    content_variables: dict[str, str] = Field(
+        description="The Content template's placeholders → Jinja2 expressions; {} for none"
+    )
     is_active: bool
     sms: SmsLengthOut | None = Field(
         description="SMS templates: the length with every variable blank (a floor)"
@@ -128,6 +147,10 @@ class TemplatePreviewOut(Output):
     subject: str
     body: str
     text_body: str
+    content_variables: dict[str, str] = Field(
+        description="A template with a content_sid: each placeholder's value as Twilio gets it "
+        "(the client gets the approved Content template with these, not `body`); else {}"
+    )
     sms: SmsLengthOut | None = Field(description="SMS templates: the length of this text")
 
 
@@ -150,6 +173,7 @@ def _out(template: Template, response: Response | None = None) -> TemplateOut:
         body=template.body,
         text_body=template.text_body,
         content_sid=template.content_sid,
+        content_variables=dict(template.content_variables or {}),
         is_active=template.is_active,
         sms=_sms(template_sms_length(template)),
         version=template.version,
@@ -251,5 +275,6 @@ async def preview(
         subject=shown.rendered.subject,
         body=shown.rendered.body,
         text_body=shown.rendered.text_body,
+        content_variables=shown.rendered.content_variables,
         sms=_sms(shown.sms),
     )

@@ -95,3 +95,22 @@ class MessageSend(CallbackData, prefix="ms"):
     id: Id
     template: Id
     order: Annotated[int, Field(ge=0, le=MAX_ID)] = 0
+
+
+class ContactLanguageMenu(CallbackData, prefix="cl"):
+    """Offer the languages of the contact's messages in place of the card's buttons."""
+
+    id: Id
+    version: Version
+
+
+ContactLanguage = Literal["ru", "en", "default"]
+
+
+class ContactLanguagePick(CallbackData, prefix="cls"):
+    """Write the contact's messages in `language` ("default": the installation's language),
+    from the contact `version` the card showed."""
+
+    id: Id
+    version: Version
+    language: ContactLanguage

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast, get_args
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,9 +23,13 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bots.telegram import formats
 from bots.telegram import texts_cards as t
 from bots.telegram import texts_clients as c
+from bots.telegram import texts_orders as o
 from bots.telegram.callbacks import OpenCard, StartLog
 from bots.telegram.callbacks_cards import (
     CardView,
+    ContactLanguage,
+    ContactLanguageMenu,
+    ContactLanguagePick,
     LoseDeal,
     LossReasonPick,
     NextStage,
@@ -35,10 +39,21 @@ from bots.telegram.callbacks_cards import (
     Writable,
     WriteMessage,
 )
+from bots.telegram.callbacks_orders import OrderList, OrdersOf
 from bots.telegram.texts import render
 from models.actor import Actor
 from models.clock import now
-from models.entities import Channel, Consent, ConsentPurpose, Interaction, LossReason, Stage, Task
+from models.entities import (
+    Channel,
+    Consent,
+    ConsentPurpose,
+    Contact,
+    Interaction,
+    LossReason,
+    Stage,
+    Task,
+)
+from models.ops.outbox import default_language
 from models.queries.cards import (
     ClientCard,
     Subject,
@@ -49,6 +64,7 @@ from models.queries.cards import (
     next_open_stage,
 )
 from models.queries.deals import DealCard, deal_card
+from models.queries.orders import count_orders_of
 from models.rules.timing import stage_overdue, time_in_stage
 from models.text import Text
 
@@ -56,6 +72,7 @@ Asked = Literal["stage", "remind"]
 LABEL_LIMIT = 60  # characters of a name on a button
 OUTCOME_LIMIT = 200
 CARD_INTERACTIONS = 3
+LANGUAGE_CHOICES: tuple[ContactLanguage, ...] = ("ru", "en", "default")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +161,8 @@ def client_text(card: ClientCard, actor: Actor, language: str) -> str:
         lines.add(t.OWNER, name=card.owner_name)
     if card.consents:
         lines.add(c.CONSENTS, consents=_consents(card.consents, language))
+    if card.contact is not None:
+        lines.add(c.LANGUAGE_LINE, language=client_language(card.contact, language))
     lines.add(t.OPEN_DEALS, count=card.open_deal_count)
     task = card.next_task
     if task is None:
@@ -155,7 +174,17 @@ def client_text(card: ClientCard, actor: Actor, language: str) -> str:
     return lines.html()
 
 
-def client_keyboard(card: ClientCard, language: str) -> InlineKeyboardMarkup:
+def client_language(contact: Contact, language: str) -> str:
+    """The language the contact's messages are written in: «английский», or «русский (по
+    умолчанию)» when the contact has none and the installation's is used."""
+    if contact.language in c.LANGUAGE_NAMES:
+        return c.LANGUAGE_NAMES[contact.language].get(language)
+    name = c.LANGUAGE_NAMES[default_language()].get(language)
+    return render(c.LANGUAGE_DEFAULT, language, {"language": name}, markup=False)
+
+
+def client_keyboard(card: ClientCard, orders: int, language: str) -> InlineKeyboardMarkup:
+    """The client card's buttons; `orders`: how many orders of the client the actor sees."""
     kind, object_id = card.subject.kind, card.subject.id
     builder = InlineKeyboardBuilder()
     builder.row(
@@ -168,7 +197,9 @@ def client_keyboard(card: ClientCard, language: str) -> InlineKeyboardMarkup:
             callback_data=Remind(kind=kind, id=object_id).pack(),
         ),
     )
-    builder.row(*_tasks_and_history(kind, object_id, language))
+    builder.row(
+        *_tasks_and_history(kind, object_id, language), *_orders(kind, object_id, orders, language)
+    )
     if card.contact is not None:
         builder.row(_write_button("contact", object_id, language))
     if card.contact is not None and card.company is not None and card.company_visible:
@@ -185,7 +216,45 @@ def client_keyboard(card: ClientCard, language: str) -> InlineKeyboardMarkup:
                 callback_data=OpenCard(kind="deal", id=deal.id).pack(),
             )
         )
+    if card.contact is not None:
+        menu = ContactLanguageMenu(id=card.contact.id, version=card.contact.version)
+        builder.row(
+            InlineKeyboardButton(
+                text=_label(c.LANGUAGE_BUTTON, language), callback_data=menu.pack()
+            )
+        )
     return builder.as_markup()
+
+
+def language_keyboard(contact: Contact, language: str) -> InlineKeyboardMarkup:
+    """The languages of the contact's messages (✓ on the current one), with Back to the card."""
+    current = contact.language or "default"
+    default_name = c.LANGUAGE_NAMES[default_language()].get(language)
+    choices = []
+    for choice in LANGUAGE_CHOICES:
+        label = render(
+            c.LANGUAGE_CHOICES[choice], language, {"language": default_name}, markup=False
+        )
+        pick = ContactLanguagePick(id=contact.id, version=contact.version, language=choice)
+        choices.append(
+            InlineKeyboardButton(
+                text=f"✓ {label}" if choice == current else label, callback_data=pick.pack()
+            )
+        )
+    back = CardView(kind="contact", id=contact.id, view="card")
+    back_button = InlineKeyboardButton(
+        text=_label(t.BACK_BUTTON, language), callback_data=back.pack()
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[choices, [back_button]])
+
+
+def _orders(kind: str, object_id: int, count: int, language: str) -> list[InlineKeyboardButton]:
+    """«📦 Заказы (N)» beside Tasks and History, when the actor sees any orders of the card."""
+    if not count or kind not in get_args(OrdersOf):
+        return []
+    listed = OrderList(kind=cast(OrdersOf, kind), id=object_id)
+    label = _label(o.ORDERS_BUTTON, language, count=count)
+    return [InlineKeyboardButton(text=label, callback_data=listed.pack())]
 
 
 def _write_button(kind: Writable, object_id: int, language: str) -> InlineKeyboardButton:
@@ -228,7 +297,8 @@ def _tasks_and_history(kind: str, object_id: int, language: str) -> list[InlineK
 
 async def client_message(actor: Actor, kind: str, object_id: int, language: str) -> Rendered:
     card = await (contact_card if kind == "contact" else company_card)(actor, object_id)
-    return Rendered(client_text(card, actor, language), client_keyboard(card, language))
+    orders = await count_orders_of(actor, kind, object_id)
+    return Rendered(client_text(card, actor, language), client_keyboard(card, orders, language))
 
 
 # ---- the deal card --------------------------------------------------------------------------
@@ -298,6 +368,7 @@ def deal_keyboard(
     next_stage: Stage | None,
     company_visible: bool,
     contact_visible: bool,
+    orders: int,
     language: str,
 ) -> InlineKeyboardMarkup:
     deal = card.deal
@@ -331,7 +402,9 @@ def deal_keyboard(
             )
         )
         builder.row(*moves)
-    builder.row(*_tasks_and_history("deal", deal_id, language))
+    builder.row(
+        *_tasks_and_history("deal", deal_id, language), *_orders("deal", deal_id, orders, language)
+    )
     if card.contact is not None and contact_visible:
         builder.row(_write_button("deal", deal_id, language))
     clients = []
@@ -363,9 +436,10 @@ async def deal_message(actor: Actor, deal_id: int, language: str) -> DealMessage
         actor, deal["company_id"], deal["contact_id"]
     )
     reason = await loss_reason_name(deal["loss_reason_id"])
+    orders = await count_orders_of(actor, "deal", deal_id)
     rendered = Rendered(
         deal_text(card, reason, actor, language, now()),
-        deal_keyboard(card, next_stage, company_visible, contact_visible, language),
+        deal_keyboard(card, next_stage, company_visible, contact_visible, orders, language),
     )
     return DealMessage(rendered, card, next_stage)
 

@@ -51,6 +51,10 @@ COMMANDS: tuple[BotCommandText, ...] = (
     BotCommandText("tasks", Text("Мои открытые задачи", "My open tasks")),
     BotCommandText("deals", Text("Мои открытые сделки по этапам", "My open deals by stage")),
     BotCommandText(
+        "order",
+        Text("Заказ по номеру: статус, смена статуса", "An order by number: its status, change it"),
+    ),
+    BotCommandText(
         "kpi",
         Text(
             "Мои KPI за месяц (руководителям — и офиса)",

@@ -108,3 +108,22 @@ CONSENT_PURPOSES = {
     "marketing": Text("реклама", "marketing"),
 }
 EVERY_CHANNEL = Text("все каналы", "every channel")
+
+# The language of the client's messages, on the contact card
+LANGUAGE_LINE = Text("Язык сообщений клиенту: {language}", "Messages to the client in: {language}")
+LANGUAGE_DEFAULT = Text("{language} (по умолчанию)", "{language} (the default)")
+LANGUAGE_NAMES = {"ru": Text("русский", "Russian"), "en": Text("английский", "English")}
+LANGUAGE_BUTTON = Text("🌐 Язык сообщений", "🌐 Message language")
+LANGUAGE_CHOICES = {
+    "ru": Text("Русский", "Russian"),
+    "en": Text("English", "English"),
+    "default": Text("По умолчанию ({language})", "Default ({language})"),
+}
+LANGUAGE_CHOOSE = Text(
+    "На каком языке писать клиенту?", "Which language should the client's messages be in?"
+)
+LANGUAGE_CHOSEN = Text("Сообщения клиенту: {language}.", "Messages to the client: {language}.")
+STALE_CONTACT = Text(
+    "Контакт уже изменили: карточка обновлена. Повторите, если ещё нужно.",
+    "The contact has changed meanwhile: the card is refreshed. Repeat if still needed.",
+)

@@ -24,7 +24,9 @@ class Template(Versioned):
 
     `body` is Telegram HTML, WhatsApp or SMS text, email HTML or a push body by channel. Email also
     has `subject` and the plain-text `text_body`. `content_sid` names a Twilio Content template
-    approved for WhatsApp (outside the 24-hour session window only those may be sent).
+    approved for WhatsApp (outside the 24-hour session window only those may be sent);
+    `content_variables` maps that template's placeholders ("1", "2", …) to Jinja2 expressions
+    over the same variables as the body, rendered into the message when it is written.
     """
 
     id = fields.IntField(primary_key=True)
@@ -38,6 +40,8 @@ class Template(Versioned):
     body = fields.TextField()
     text_body = fields.TextField(default="")
     content_sid = fields.CharField(max_length=64, null=True)
+    # A column default too: adding a NOT NULL column to a table with rows needs one in the DDL.
+    content_variables: dict[str, str] = fields.JSONField(default=dict, db_default={})
     is_active = fields.BooleanField(default=True)
 
     class Meta:

@@ -58,7 +58,8 @@ class User(Timestamped):
     # The morning digest (models/ops/digest.py): on or off, at this wall time in the user's zone
     # in minutes after midnight (null: the installation's VORONKA_DIGEST_TIME), and the local
     # date it last went out.
-    digest_enabled = fields.BooleanField(default=True)
+    # db_default: the column is added to tables that have rows (migration 0012).
+    digest_enabled = fields.BooleanField(default=True, db_default=True)
     digest_minute = fields.SmallIntField(null=True)
     digest_sent_on = fields.DateField(null=True)
 
@@ -88,7 +89,8 @@ class Absence(Timestamped):
     deputy: ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "voronka.User", related_name="deputising", null=True, on_delete=fields.SET_NULL
     )
-    sudden = fields.BooleanField(default=False)
+    # db_default: the column is added to tables that may have rows (migration 0014).
+    sudden = fields.BooleanField(default=False, db_default=False)
     created_by: ForeignKeyNullableRelation[User] = fields.ForeignKeyField(
         "voronka.User", related_name="absences_declared", null=True, on_delete=fields.SET_NULL
     )

@@ -1,5 +1,5 @@
-"""Telegram state that must outlive one process: the updates already acted on, and the deep
-links that subscribe clients to notifications."""
+"""Telegram state that must outlive one process: the updates already acted on, and the tokens
+that subscribe clients to notifications (in Telegram and in the client app)."""
 
 from __future__ import annotations
 
@@ -36,11 +36,20 @@ class TelegramUpdate(Model):
 
 
 class TelegramSubscriptionToken(Model):
-    """A deep link token that subscribes a client to notifications in Telegram.
+    """A token that subscribes a client to notifications, in Telegram and in the client app.
+
+    The company's Telegram bot takes it in a `t.me/<bot>?start=sub_…` deep link, the company's
+    own client app (push) from the same link or a QR code of it.
 
     Issued for a contact, or for an order (and so its contact: the greeting names the order).
-    Only its SHA-256 is kept. It is bound to the first Telegram chat that opens it
-    (`consumed_chat_id`): that chat opening it again is greeted again, any other chat is refused.
+    Only its SHA-256 is kept. It is bound, per channel, to the first receiver that uses it: the
+    first Telegram chat (`consumed_chat_id`, at `consumed_at`) and the first app device (the
+    SHA-256 of its FCM token, `consumed_device_hash`, at `device_consumed_at`). That receiver
+    using it again subscribes again; any other is refused (ADR 0018, ADR 0024).
+
+    The name is from when only Telegram used it. Tortoise 1.1's `RenameModel` cannot rename a
+    model with foreign keys (its reverse relations are registered twice), and the name is not
+    worth a copy of the table.
     """
 
     id = fields.IntField(primary_key=True)
@@ -64,6 +73,8 @@ class TelegramSubscriptionToken(Model):
     expires_at = fields.DatetimeField()
     consumed_at = fields.DatetimeField(null=True)
     consumed_chat_id = fields.BigIntField(null=True)
+    device_consumed_at = fields.DatetimeField(null=True)
+    consumed_device_hash = fields.CharField(max_length=64, null=True)
 
     contact_id: int
     order_id: int | None

@@ -65,7 +65,8 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='User',
             name='digest_enabled',
-            field=fields.BooleanField(default=True),
+            # A column default: every installation has users when it upgrades.
+            field=fields.BooleanField(default=True, db_default=True),
         ),
         ops.AddField(
             model_name='User',

@@ -106,7 +106,8 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Absence',
             name='sudden',
-            field=fields.BooleanField(default=False),
+            # A column default: absences written before this migration are planned ones.
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddIndex(
             model_name='Absence',

@@ -149,16 +149,18 @@ async def withdraw_consent_by_id(actor: Actor, contact_id: int, consent_id: int)
 class ContactChannels:
     """How a contact is reached: the preferred order as set (`preferred`), the order the outbox
     follows (`order`: the default when none is set), the identities (Telegram chats of
-    subscriptions, devices…) and the address per channel the outbox would use."""
+    subscriptions, devices…), the address per channel the outbox would use and the language
+    messages are written in (the contact's, else the installation's)."""
 
     preferred: list[str]
     order: list[Channel]
     identities: list[ChannelIdentity]
     addresses: dict[Channel, str]
+    language: str
 
 
 async def contact_channels(actor: Actor, contact_id: int) -> ContactChannels:
-    from models.ops.outbox import contact_addresses
+    from models.ops.outbox import contact_addresses, default_language
 
     contact = await get_visible(Contact, actor, contact_id)
     identities = await ChannelIdentity.filter(contact_id=contact.id).order_by("id")
@@ -167,4 +169,5 @@ async def contact_channels(actor: Actor, contact_id: int) -> ContactChannels:
         order=channel_order(contact.preferred_channels),
         identities=identities,
         addresses=await contact_addresses(contact.id),
+        language=contact.language or default_language(),
     )

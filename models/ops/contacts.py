@@ -18,7 +18,7 @@ from models.ops.search_index import index_contact
 from models.ops.versioning import update_versioned
 from models.rules.phones import last_digits
 from models.scope import get_visible
-from models.text import Text
+from models.text import LANGUAGES, Text
 
 ENTITY = "contact"
 _TEXT_LIMITS = {"first_name": 100, "last_name": 100, "middle_name": 100, "position": 200}
@@ -33,9 +33,14 @@ FIELDS = {
     "segment_id",
     "owner_id",
     "preferred_channels",
+    "language",
 }
 _NAME_REQUIRED = Text("Укажите имя или фамилию.", "Give a first or last name.")
 _BAD_CHANNEL = Text("Неизвестный канал связи.", "Unknown channel.")
+_BAD_LANGUAGE = Text(
+    "Язык сообщений клиенту: ru, en или пусто (язык по умолчанию).",
+    "The client's message language: ru, en or null (the default language).",
+)
 
 
 @dataclass
@@ -66,6 +71,13 @@ async def _clean(actor: Actor, values: Mapping[str, Any], errors: FieldErrors) -
         cleaned.columns["segment_id"] = await f.segment_ref(values["segment_id"], errors)
     if "preferred_channels" in values:
         cleaned.columns["preferred_channels"] = _channels(values["preferred_channels"], errors)
+    if "language" in values:
+        # null: messages go in the installation's language (VORONKA_LANGUAGE)
+        language = values["language"]
+        if language is None or language in LANGUAGES:
+            cleaned.columns["language"] = language
+        else:
+            errors.add("language", "invalid_choice", _BAD_LANGUAGE)
     if "owner_id" in values:
         owner = await f.owner_for(actor, values["owner_id"], errors)
         if owner is not None:

@@ -7,9 +7,9 @@ from models.clock import now
 from models.entities import Device
 from models.errors import FieldErrors, NotFound
 from models.ops import fields as f
+from models.rules.push import PLATFORMS
 from models.text import Text
 
-PLATFORMS = ("android", "ios", "web")
 _BAD_PLATFORM = Text("Платформа: android, ios или web.", "Platform: android, ios or web.")
 
 

@@ -26,7 +26,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -322,6 +322,10 @@ async def enqueue_for_contact(
         payload["name"] = " ".join(p for p in (contact.first_name, contact.last_name) if p)
         if template.content_sid:
             payload["content_sid"] = template.content_sid
+            if rendered.content_variables:
+                payload["content_variables"] = rendered.content_variables
+        if plan.channel is Channel.PUSH:
+            payload["data"] = await _push_data(purpose, refs)
         return await insert_message(
             {
                 **base,
@@ -340,6 +344,16 @@ async def enqueue_for_contact(
     return await insert_message(
         {**base, "state": plan.state, "next_attempt_at": None, "last_error": plan.reason}
     )
+
+
+async def _push_data(purpose: str, refs: Refs) -> dict[str, str]:
+    """What a client app reads from a push besides its text: what the message is about, so that
+    a tap can open the order."""
+    data = {"purpose": purpose}
+    order = await Order.get_or_none(id=refs.order_id) if refs.order_id else None
+    if order is not None:
+        data["order_number"] = order.number
+    return data
 
 
 async def _tried_channels(message: OutboundMessage) -> list[Channel]:
@@ -503,12 +517,21 @@ async def record_delivery(
 
 async def forget_address(channel: Channel, address: str) -> None:
     """An address the channel says is gone for good: no message goes there again. Push tokens
-    are the devices' (`Device`); any channel's may be a contact's identity."""
+    are staff devices' (`Device`) or a client app's; any channel's may be a contact's identity.
+    The contacts' other messages still waiting for it go through their next channel at once,
+    instead of each failing there first."""
     if not address:
         return
-    await ChannelIdentity.filter(channel=channel, address=address).delete()
+    identities = ChannelIdentity.filter(channel=channel, address=address)
+    contact_ids = cast(
+        list[int],
+        await identities.filter(contact_id__isnull=False).values_list("contact_id", flat=True),
+    )
+    await identities.delete()
     if channel is Channel.PUSH:
         await forget_token(address)
+    for contact_id in sorted(set(contact_ids)):
+        await reroute_waiting(contact_id, channel, address, "address gone")
 
 
 async def record_provider_status(

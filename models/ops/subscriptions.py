@@ -1,15 +1,18 @@
-"""Clients subscribe to notifications in the company's Telegram bot through a deep link.
+"""Clients subscribe to notifications in the company's Telegram bot through a deep link, and in
+the company's client app with the same token (push: `models/ops/push_subscriptions.py`).
 
-A manager (API, per contact or per order) gets `https://t.me/<bot>?start=sub_<token>`, valid for
-`SUBSCRIPTION_TTL`, and hands it to the client (email, SMS, a QR code on the invoice). When a
-Telegram user who is not staff opens it, the bot calls `subscribe_telegram_chat`: the chat
-becomes the contact's Telegram `ChannelIdentity` (which the outbox picks before anything
-else), Telegram goes first in the contact's preferred channels, and the service-notification
-consent for Telegram is recorded with the version of the text the bot shows (`CONSENT_TEXT`).
+A manager (API, per contact or per order) gets a `sub_<token>`, valid for `SUBSCRIPTION_TTL`,
+and with a bot configured the link `https://t.me/<bot>?start=sub_<token>`, and hands it to the
+client (email, SMS, a QR code on the invoice). When a Telegram user who is not staff opens it,
+the bot calls `subscribe_telegram_chat`: the chat becomes the contact's Telegram
+`ChannelIdentity` (which the outbox picks before anything else), Telegram goes first in the
+contact's preferred channels, and the service-notification consent for Telegram is recorded
+with the version of the text the bot shows (`CONSENT_TEXT`).
 
 The token is bound to the first chat that opens it: the same chat opening it again (a double
 tap, or after /stop) subscribes again while it is valid, any other chat is refused. So the link
-is personal without being spoiled by a second tap (ADR 0018).
+is personal without being spoiled by a second tap (ADR 0018). The client app's device is bound
+the same way, separately: one token serves one chat and one device (ADR 0024).
 
 `/stop` (`unsubscribe_telegram_chat`) removes the identity, withdraws the Telegram consents and
 sends what was still waiting for that chat through the contact's next channel.
@@ -21,13 +24,15 @@ Staff deep links (`models/ops/telegram_link.py`) carry a bare token, client link
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.expressions import F
 
 from models.actor import Actor
 from models.audit import audit_changes, audit_event
+from models.channels import enabled_channels
 from models.clock import now
 from models.entities import (
     Channel,
@@ -42,7 +47,7 @@ from models.errors import FieldError, ValidationFailed
 from models.ops.consents import give_consent, withdraw_consent
 from models.ops.outbox import default_language, reroute_waiting
 from models.ops.sessions import token_digest
-from models.ops.telegram_link import SUBSCRIPTION_PREFIX, TelegramLink, TelegramNotConfigured
+from models.ops.telegram_link import SUBSCRIPTION_PREFIX, TelegramNotConfigured
 from models.scope import get_visible
 from models.text import Text
 
@@ -63,21 +68,40 @@ _NO_CONTACT = Text(
     "У заказа нет контакта: укажите контакт, которого подписать.",
     "The order has no contact: set the contact to subscribe.",
 )
+# Kept under TelegramNotConfigured's code, which the manager app already branches on.
+_NOWHERE_TO_SUBSCRIBE = Text(
+    "Подписываться клиентам некуда: задайте VORONKA_TELEGRAM_BOT_USERNAME (Telegram-бот) или "
+    "VORONKA_FCM_CREDENTIALS (push в приложении для клиентов).",
+    "Clients have nowhere to subscribe: set VORONKA_TELEGRAM_BOT_USERNAME (the Telegram bot) "
+    "or VORONKA_FCM_CREDENTIALS (push in the client app).",
+)
 
 
 def is_subscription_token(token: str) -> bool:
     return token.startswith(SUBSCRIPTION_PREFIX)
 
 
-async def issue_telegram_subscription(
+@dataclass(frozen=True, slots=True)
+class SubscriptionLink:
+    """A client's subscription token, and where it can be used: `url` is the Telegram deep link
+    (None without a bot), `channels` Telegram and/or push (the client app)."""
+
+    token: str
+    expires_at: datetime
+    url: str | None
+    channels: tuple[Channel, ...]
+
+
+async def issue_subscription(
     actor: Actor,
     bot_username: str | None,
     *,
     contact_id: int | None = None,
     order_id: int | None = None,
-) -> TelegramLink:
-    """A deep link that subscribes the contact (or the order's contact) in Telegram: 192 random
-    bits, valid `SUBSCRIPTION_TTL`, bound to the first chat that opens it."""
+) -> SubscriptionLink:
+    """A token that subscribes the contact (or the order's contact) in Telegram and in the
+    client app: 192 random bits, valid `SUBSCRIPTION_TTL`, bound to the first chat and the
+    first device that use it. Refused when neither a bot nor push is configured."""
     order = None
     if order_id is not None:
         order = await get_visible(Order, actor, order_id)
@@ -90,8 +114,16 @@ async def issue_telegram_subscription(
         if order is None
         else await Contact.get(id=contact_id)
     )
-    if not bot_username:
-        raise TelegramNotConfigured()
+    channels = tuple(
+        channel
+        for channel, usable in (
+            (Channel.TELEGRAM, bool(bot_username)),
+            (Channel.PUSH, Channel.PUSH in enabled_channels()),
+        )
+        if usable
+    )
+    if not channels:
+        raise TelegramNotConfigured(_NOWHERE_TO_SUBSCRIBE)
     token = SUBSCRIPTION_PREFIX + secrets.token_urlsafe(24)
     expires_at = now() + SUBSCRIPTION_TTL
     record = await TelegramSubscriptionToken.create(
@@ -103,7 +135,8 @@ async def issue_telegram_subscription(
     )
     detail = f"link {record.id}" + (f" for order {order.id}" if order else "")
     await audit_event(actor, ENTITY, contact.id, "telegram_subscription_link", detail)
-    return TelegramLink(f"https://t.me/{bot_username}?start={token}", token, expires_at)
+    url = f"https://t.me/{bot_username}?start={token}" if bot_username else None
+    return SubscriptionLink(token, expires_at, url, channels)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +169,10 @@ async def subscribe_telegram_chat(token: str, chat_id: int) -> Subscribed | None
 
 
 async def purge_expired_subscription_links() -> int:
-    """Forget client link tokens past their expiry, opened or not: the bound chat may re-open
-    a link only while it is valid, so nothing reads them afterwards. What they did stays: the
-    issue and the subscription in the audit log, the chat in the contact's `ChannelIdentity`,
-    the consent in `Consent`."""
+    """Forget client link tokens past their expiry, used or not: the bound chat and device may
+    use a token again only while it is valid, so nothing reads them afterwards. What they did
+    stays: the issue and the subscription in the audit log, the chat or device in the contact's
+    `ChannelIdentity`, the consent in `Consent`."""
     return await TelegramSubscriptionToken.filter(expires_at__lte=now()).delete()
 
 
@@ -154,31 +187,61 @@ async def _subscribe(contact: Contact, chat_id: int, token_id: int) -> None:
             channel=Channel.TELEGRAM, address=address, contact_id=contact.id
         )
         await audit_event(system, ENTITY, contact.id, "telegram_subscribed", f"link {token_id}")
-    consented = await Consent.filter(
-        contact_id=contact.id,
-        purpose=ConsentPurpose.SERVICE,
-        channel=Channel.TELEGRAM,
-        text_version=CONSENT_TEXT_VERSION,
-        withdrawn_at=None,
-    ).exists()
-    if not consented:
-        await give_consent(
-            system, contact.id, "service", text_version=CONSENT_TEXT_VERSION, channel="telegram"
-        )
+    await consent_to_service(contact.id, Channel.TELEGRAM, CONSENT_TEXT_VERSION)
     preferred = [str(c) for c in contact.preferred_channels]
     if preferred and preferred[0] != Channel.TELEGRAM.value:
         # The client asked for Telegram: it goes first. An empty list already starts with it.
         ordered = [Channel.TELEGRAM.value, *(c for c in preferred if c != Channel.TELEGRAM.value)]
-        # No If-Match here: the client is not editing the contact. The version still moves, so
-        # an editor holding the old one gets 412 instead of overwriting this.
-        await Contact.filter(id=contact.id).update(
-            preferred_channels=ordered, version=F("version") + 1, updated_at=now()
+        await set_channels_by_client(contact, ordered)
+
+
+async def consent_to_service(contact_id: int, channel: Channel, text_version: str) -> None:
+    """The client agreed, by subscribing, to service messages through `channel` under the text
+    of `text_version`: recorded once (subscribing again adds no second consent)."""
+    consented = await Consent.filter(
+        contact_id=contact_id,
+        purpose=ConsentPurpose.SERVICE,
+        channel=channel,
+        text_version=text_version,
+        withdrawn_at=None,
+    ).exists()
+    if not consented:
+        await give_consent(
+            Actor.system(),
+            contact_id,
+            ConsentPurpose.SERVICE.value,
+            text_version=text_version,
+            channel=channel.value,
         )
-        await audit_changes(
-            system, ENTITY, contact.id, {"preferred_channels": (preferred, ordered)}
-        )
-        contact.preferred_channels = ordered
-        contact.version += 1
+
+
+async def withdraw_channel_consents(contact_id: int, channel: Channel) -> None:
+    """The client unsubscribed from `channel`: every consent of theirs for it is withdrawn
+    (marketing waiting there is cancelled by the withdrawal)."""
+    given = await Consent.filter(
+        contact_id=contact_id, channel=channel, withdrawn_at=None
+    ).values_list("purpose", flat=True)
+    for purpose in sorted({ConsentPurpose(str(p)) for p in given}):
+        await withdraw_consent(Actor.system(), contact_id, purpose.value, channel=channel.value)
+
+
+async def set_channels_by_client(contact: Contact, ordered: Sequence[str]) -> None:
+    """The client's own subscribing or unsubscribing changes the order of their channels:
+    audited as the system's change."""
+    preferred = [str(c) for c in contact.preferred_channels]
+    ordered = list(ordered)
+    if ordered == preferred:
+        return
+    # No If-Match here: the client is not editing the contact. The version still moves, so an
+    # editor holding the old one gets 412 instead of overwriting this.
+    await Contact.filter(id=contact.id).update(
+        preferred_channels=ordered, version=F("version") + 1, updated_at=now()
+    )
+    await audit_changes(
+        Actor.system(), ENTITY, contact.id, {"preferred_channels": (preferred, ordered)}
+    )
+    contact.preferred_channels = ordered
+    contact.version += 1
 
 
 async def subscribed_contacts(chat_id: int) -> list[Contact]:
@@ -202,10 +265,6 @@ async def unsubscribe_telegram_chat(chat_id: int) -> list[Contact]:
             channel=Channel.TELEGRAM, address=address, contact_id=contact.id
         ).delete()
         await audit_event(system, ENTITY, contact.id, "telegram_unsubscribed", "/stop")
-        given = await Consent.filter(
-            contact_id=contact.id, channel=Channel.TELEGRAM, withdrawn_at=None
-        ).values_list("purpose", flat=True)
-        for purpose in sorted({ConsentPurpose(str(p)) for p in given}):
-            await withdraw_consent(system, contact.id, purpose.value, channel="telegram")
+        await withdraw_channel_consents(contact.id, Channel.TELEGRAM)
         await reroute_waiting(contact.id, Channel.TELEGRAM, address, "unsubscribed in Telegram")
     return contacts

@@ -2,6 +2,9 @@
 
 A template is checked when it is saved: its Jinja2 syntax, and every variable against
 `models.rules.templates.VARIABLES`; each problem is a field error naming the line and the name.
+A WhatsApp template with a Twilio Content SID maps the Content template's placeholders to
+expressions over the same variables (`content_variables`), checked the same way and rendered
+with the body.
 The values a template sees are built here (`build_context`), the one place that turns a contact,
 its company, a deal, an order and a manager into template variables.
 """
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,10 +45,12 @@ from models.rules.templates import (
     ORDER_STATUS_LABELS,
     VARIABLES,
     RenderFailed,
+    check_expression,
     check_template,
     empty_context,
     format_amount,
     render,
+    render_expression,
 )
 from models.scope import get_visible
 from models.settings import get_settings
@@ -61,12 +66,19 @@ FIELDS = {
     "body",
     "text_body",
     "content_sid",
+    "content_variables",
     "is_active",
 }
 BODY_LIMIT = 10_000
 SUBJECT_LIMIT = 300
 _PURPOSE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*")
 _CONTENT_SID = re.compile(r"HX[0-9a-f]{32}")
+# Twilio's limits: keys are letters and digits (WhatsApp's are "1", "2", …), at most 16
+# characters; at most 100 variables a template, each value at most 1600 characters.
+_CONTENT_KEY = re.compile(r"[A-Za-z0-9_]{1,16}")
+CONTENT_VARIABLES_LIMIT = 100
+CONTENT_VALUE_LIMIT = 1600
+EXPRESSION_LIMIT = 1000
 
 _BAD_PURPOSE = Text(
     "Назначение — латинские строчные буквы, цифры, _ и точки, например order_status.shipped.",
@@ -88,6 +100,25 @@ _BAD_SID = Text(
 _SID_NOT_WHATSAPP = Text(
     "Content SID бывает только у шаблонов WhatsApp.", "Only WhatsApp templates have a Content SID."
 )
+_BAD_VARIABLES = Text(
+    "Переменные шаблона Twilio — объект: номер или имя переменной → выражение, "
+    'например {"1": "client.first_name"}.',
+    "Twilio template variables are an object of placeholder → expression, e.g. "
+    '{"1": "client.first_name"}.',
+)
+_TOO_MANY_VARIABLES = Text("Не больше {n} переменных.", "At most {n} variables.")
+_BAD_KEY = Text(
+    "Имя переменной шаблона Twilio: латинские буквы, цифры и _, до 16 символов (например 1).",
+    "A Twilio template placeholder: Latin letters, digits and _, up to 16 characters (e.g. 1).",
+)
+_BAD_EXPRESSION = Text(
+    "Ожидается выражение текстом, например client.first_name.",
+    "Expected an expression as text, e.g. client.first_name.",
+)
+_VARIABLES_NEED_SID = Text(
+    "Переменные бывают только у шаблона с Content SID (шаблон Twilio для WhatsApp).",
+    "Only a template with a Content SID (a Twilio WhatsApp template) has variables.",
+)
 _TEXT_NOT_EMAIL = Text(
     "Текстовая версия бывает только у писем.", "Only email templates have a plain-text part."
 )
@@ -107,6 +138,8 @@ class Rendered:
     subject: str
     body: str
     text_body: str
+    # A Content template's placeholders with their values (WhatsApp with a Content SID only).
+    content_variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,12 +194,48 @@ def _clean(values: Mapping[str, Any], errors: FieldErrors) -> dict[str, Any]:
         if sid is not None and not _CONTENT_SID.fullmatch(sid):
             errors.add("content_sid", "invalid_content_sid", _BAD_SID)
         columns["content_sid"] = sid
+    if "content_variables" in values:
+        columns["content_variables"] = _content_variables(values["content_variables"], errors)
     if "is_active" in values:
         if isinstance(values["is_active"], bool):
             columns["is_active"] = values["is_active"]
         else:
             errors.add("is_active", "invalid", _BAD_FLAG)
     return columns
+
+
+def _content_variables(raw: object, errors: FieldErrors) -> dict[str, str]:
+    """Placeholder → expression, each expression checked like a body (syntax, variables); an
+    error names `content_variables.<placeholder>`. Null or {} clears them."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        errors.add("content_variables", "invalid", _BAD_VARIABLES)
+        return {}
+    if len(raw) > CONTENT_VARIABLES_LIMIT:
+        errors.add(
+            "content_variables", "too_many", _TOO_MANY_VARIABLES.format(n=CONTENT_VARIABLES_LIMIT)
+        )
+        return {}
+    cleaned: dict[str, str] = {}
+    for key, expression in raw.items():
+        name = f"content_variables.{key}"
+        if not isinstance(key, str) or not _CONTENT_KEY.fullmatch(key):
+            errors.add(name, "invalid_key", _BAD_KEY)
+            continue
+        if not isinstance(expression, str):
+            errors.add(name, "invalid", _BAD_EXPRESSION)
+            continue
+        text = f.text_field({name: expression}, name, EXPRESSION_LIMIT, errors) or ""
+        if errors.has(name):
+            continue
+        if not text:
+            errors.add(name, "required", f.REQUIRED)
+            continue
+        for problem in check_expression(text):
+            errors.add(name, problem.code, problem.message)
+        cleaned[key] = text
+    return cleaned
 
 
 def _check_channel_fields(merged: Mapping[str, Any], errors: FieldErrors) -> None:
@@ -185,6 +254,9 @@ def _check_channel_fields(merged: Mapping[str, Any], errors: FieldErrors) -> Non
             errors.add("text_body", "not_for_channel", _TEXT_NOT_EMAIL)
     if channel is not Channel.WHATSAPP and merged.get("content_sid"):
         errors.add("content_sid", "not_for_channel", _SID_NOT_WHATSAPP)
+    if merged.get("content_variables") and not merged.get("content_sid"):
+        if not errors.has("content_sid") and not errors.has("content_variables"):
+            errors.add("content_variables", "needs_content_sid", _VARIABLES_NEED_SID)
 
 
 async def _save_unique(
@@ -371,6 +443,14 @@ async def build_context(
     return context
 
 
+class ContentVariableFailed(RenderFailed):
+    """A Content template variable could not be given a value for this message."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"content variable {key!r}: {reason}")
+        self.key = key
+
+
 def render_template(template: Template, context: Mapping[str, Mapping[str, str]]) -> Rendered:
     """Raises models.rules.templates.RenderFailed."""
     html = Channel(template.channel) in HTML_CHANNELS
@@ -378,7 +458,30 @@ def render_template(template: Template, context: Mapping[str, Mapping[str, str]]
         subject=render(template.subject, context, html=False),
         body=render(template.body, context, html=html),
         text_body=render(template.text_body, context, html=False),
+        content_variables=render_content_variables(template, context),
     )
+
+
+def render_content_variables(
+    template: Template, context: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """The values of a Content template's placeholders ({} without a Content SID). A value that
+    comes out empty fails (RenderFailed): Twilio refuses empty values, and leaving one out would
+    send the template's sample value (someone else's name) instead."""
+    if not template.content_sid:
+        return {}
+    values: dict[str, str] = {}
+    for key, expression in (template.content_variables or {}).items():
+        try:
+            value = render_expression(expression, context)
+        except RenderFailed as error:
+            raise ContentVariableFailed(key, str(error)) from error
+        if not value:
+            raise ContentVariableFailed(key, f"{expression} is empty")
+        if len(value) > CONTENT_VALUE_LIMIT:
+            raise ContentVariableFailed(key, f"longer than {CONTENT_VALUE_LIMIT} characters")
+        values[key] = value
+    return values
 
 
 _PREVIEW_FAILED = Text(
@@ -418,6 +521,16 @@ async def preview_template(
     )
     try:
         rendered = render_template(template, context)
+    except ContentVariableFailed as error:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    f"content_variables.{error.key}",
+                    "render_failed",
+                    _PREVIEW_FAILED.format(error=error),
+                )
+            ]
+        ) from None
     except RenderFailed as error:
         raise ValidationFailed(
             [FieldError("body", "render_failed", _PREVIEW_FAILED.format(error=error))]

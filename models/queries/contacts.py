@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from models.actor import Actor
 from models.entities import Contact
@@ -46,6 +47,7 @@ LIST_COLUMNS = (
     "owner_id",
     "office_id",
     "preferred_channels",
+    "language",
     "notes",
     "version",
     "created_at",
@@ -84,7 +86,8 @@ async def list_contacts(
     }
     page = await keyset_rows(Contact, LIST_COLUMNS, where, order, SORTS, after, limit, lists)
     for row in page.items:
-        row["phones"], row["emails"] = json.loads(row["phones"]), json.loads(row["emails"])
+        # orjson: a hundred small arrays per page cost the stdlib decoder a third of the list.
+        row["phones"], row["emails"] = orjson.loads(row["phones"]), orjson.loads(row["emails"])
     return page
 
 

@@ -1,8 +1,11 @@
 """The templates a fresh installation ships: every order status and the common cases, in Russian
-and English, for Telegram, WhatsApp, SMS and email.
+and English, for Telegram, WhatsApp, SMS, email and push (the client app).
 
 Each case is written once as a title and a short text; the channels' forms are made from them
-(`default_templates`). Admins edit the installed copies; installing again never overwrites them.
+(`default_templates`). A push is the title as the notification's title and the short text as its
+body: a phone shows a title of about 40 to 65 characters and a body of about 100 to 180 before
+cutting them, and FCM takes 4 KB in all. Admins edit the installed copies; installing again
+never overwrites them.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ _SIGNATURE = Text(
     "{% if manager.full_name %}Kind regards, {{ manager.full_name }}{% endif %}",
 )
 
-CLIENT_CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS, Channel.EMAIL)
+CLIENT_CHANNELS = (Channel.TELEGRAM, Channel.WHATSAPP, Channel.SMS, Channel.EMAIL, Channel.PUSH)
 
 
 def _forms(case: Case, channel: Channel, language: str) -> tuple[str, str, str]:
@@ -174,6 +177,8 @@ def _forms(case: Case, channel: Channel, language: str) -> tuple[str, str, str]:
         html = f"<p>{greeting}</p>\n<p>{text}</p>\n<p>{signature}</p>"
         plain = f"{greeting}\n\n{text}\n\n{signature}"
         return title, html, plain
+    if channel is Channel.PUSH:
+        return title, text, ""
     return "", text, ""
 
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from models.entities.enums import Channel, MessageState
 
-# The order a contact without preferences is reached in. Push goes to the app's users, not to
-# clients, so it is tried only when a contact's preferences name it.
+# The order a contact without preferences is reached in. Push reaches a client only through the
+# company's client app, and subscribing there names push in the contact's preferences
+# (models/ops/push_subscriptions.py): it is tried only when they name it.
 DEFAULT_ORDER: tuple[Channel, ...] = (
     Channel.TELEGRAM,
     Channel.WHATSAPP,

@@ -6,6 +6,10 @@ names fail (`StrictUndefined`) instead of rendering as nothing. HTML channels (T
 the email HTML part) autoescape the values, so a client named `<b>` shows as written; plain-text
 channels and subjects do not.
 
+A WhatsApp Content template's variables are Jinja2 *expressions* over the same values
+(`client.first_name or "клиент"`), checked and rendered here too (`check_expression`,
+`render_expression`).
+
 `VARIABLES` is the one place that says which variables exist: the checks at save, the context
 built for rendering (models/ops/templates.py) and docs/messaging.md follow it.
 """
@@ -18,6 +22,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
+from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 from jinja2.sandbox import SandboxedEnvironment
 
 from models.entities.enums import Channel, OrderStatus
@@ -90,15 +96,44 @@ def _unknown(name: str, line: int) -> TemplateProblem:
     )
 
 
+def _syntax_problem(error: TemplateSyntaxError) -> TemplateProblem:
+    line = error.lineno or 1
+    return TemplateProblem("template_syntax", line, _SYNTAX.format(line=line, error=error.message))
+
+
 def check_template(source: str) -> list[TemplateProblem]:
     """Syntax errors and variables not in VARIABLES, each with its line; [] when it is fine."""
     try:
         tree = _TEXT.parse(source)
     except TemplateSyntaxError as error:
-        line = error.lineno or 1
-        return [
-            TemplateProblem("template_syntax", line, _SYNTAX.format(line=line, error=error.message))
-        ]
+        return [_syntax_problem(error)]
+    return _variable_problems(tree)
+
+
+def _parse_expression(source: str) -> nodes.Expr:
+    """One expression and nothing after it, as `Environment.compile_expression` parses it."""
+    parser = Parser(_TEXT, source, state="variable")
+    expression = parser.parse_expression()
+    if not parser.stream.eos:
+        current = parser.stream.current
+        raise TemplateSyntaxError(
+            f"unexpected {current.value!r} after the expression", current.lineno
+        )
+    return expression
+
+
+def check_expression(source: str) -> list[TemplateProblem]:
+    """`check_template` for a single expression (a Content template variable)."""
+    try:
+        expression = _parse_expression(source)
+    except TemplateSyntaxError as error:
+        return [_syntax_problem(error)]
+    tree = nodes.Template([nodes.Output([expression], lineno=1)], lineno=1)
+    tree.set_environment(_TEXT)
+    return _variable_problems(tree)
+
+
+def _variable_problems(tree: nodes.Template) -> list[TemplateProblem]:
     problems: list[TemplateProblem] = []
     seen: set[str] = set()
     undeclared = meta.find_undeclared_variables(tree)
@@ -149,6 +184,23 @@ def render(source: str, context: Mapping[str, Mapping[str, str]], *, html: bool)
         return _compiled(source, html).render(**context).strip()
     except TemplateError as error:
         raise RenderFailed(str(error)) from error
+
+
+@lru_cache(maxsize=1024)
+def _compiled_expression(source: str) -> TemplateExpression:
+    return _TEXT.compile_expression(source, undefined_to_none=False)
+
+
+def render_expression(source: str, context: Mapping[str, Mapping[str, str]]) -> str:
+    """An expression's value as one line of text: runs of whitespace (newlines, tabs) become one
+    space, since WhatsApp refuses template values with newlines, tabs or long runs of spaces.
+    Raises RenderFailed."""
+    try:
+        value = _compiled_expression(source)(**context)
+        text = "" if value is None else str(value)
+    except TemplateError as error:
+        raise RenderFailed(str(error)) from error
+    return " ".join(text.split())
 
 
 def empty_context() -> dict[str, dict[str, str]]:

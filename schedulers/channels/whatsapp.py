@@ -3,8 +3,9 @@ number (`whatsapp:+E.164` on both sides).
 
 A message is its text, or, when its template names an approved Twilio Content template
 (`payload["content_sid"]`, from `Template.content_sid`), that template with
-`payload["content_variables"]` (`{"1": "Иван", …}`) as its ContentVariables: outside the
-24-hour session window WhatsApp takes only those. Status callbacks go to
+`payload["content_variables"]` (`{"1": "Иван", …}`, rendered from `Template.content_variables`
+when the message was written) as its ContentVariables: outside the 24-hour session window
+WhatsApp takes only those. Status callbacks go to
 `VORONKA_PUBLIC_URL/webhooks/twilio/status` when the public URL is set. At most
 `VORONKA_WHATSAPP_RATE` messages a second per sender (10, Twilio's default). Answers become
 results as `schedulers/channels/twilio_rest.py` says.

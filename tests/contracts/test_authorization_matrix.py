@@ -3,7 +3,8 @@
 A manager of another office, and a colleague of the same office, get 404 for everything the owner
 owns (never the data, never a change); a manager gets 403 on administrators' routes. Each
 mutating call is also made by the owner, to prove the request itself was valid. A new {id} route
-fails this test until it is added to the table below.
+fails this test until it is added to the table below. The routes nobody signs in to are a fixed
+list, none of them with an {id}.
 """
 
 from __future__ import annotations
@@ -174,11 +175,23 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Routes nobody signs in to. The client app's (ADR 0024) act on a subscription token or the
+# device's own FCM token, never on an {id}, and are counted per IP address instead of per user.
+PUBLIC = {
+    "getHealth",
+    "login",
+    "refreshTokens",
+    "subscribeClientPush",
+    "unsubscribeClientPush",
+    "refreshClientPushToken",
+}
+SPEC: dict[str, Any] = json.loads(CONTRACT.read_text(encoding="utf-8"))
+
+
 def _id_routes() -> list[tuple[str, str, str]]:
-    spec = json.loads(CONTRACT.read_text(encoding="utf-8"))
     return sorted(
         (operation["operationId"], method.upper(), path)
-        for path, item in spec["paths"].items()
+        for path, item in SPEC["paths"].items()
         if "{" in path
         for method, operation in item.items()
     )
@@ -189,6 +202,17 @@ ROUTES = _id_routes()
 
 def test_every_id_route_is_in_the_matrix() -> None:
     assert sorted(op for op, _, _ in ROUTES) == sorted(RULES)
+
+
+def test_only_the_known_routes_are_public() -> None:
+    public = {
+        operation["operationId"]
+        for item in SPEC["paths"].values()
+        for operation in item.values()
+        if not operation.get("security")
+    }
+    assert public == PUBLIC
+    assert not {op for op, _, _ in ROUTES} & PUBLIC, "a public route must not take an {id}"
 
 
 @dataclass

@@ -67,7 +67,11 @@ def _pg(statement: str) -> None:
 @pytest.fixture(scope="module")
 def server(db_dialect: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("fuzz")
-    env = cli_env(folder, VORONKA_RATE_LIMIT_PER_MINUTE="1000000")
+    env = cli_env(
+        folder,
+        VORONKA_RATE_LIMIT_PER_MINUTE="1000000",
+        VORONKA_CLIENT_RATE_LIMIT_PER_MINUTE="1000000",
+    )
     database = None
     if db_dialect == "postgres":
         database = f"voronka_fuzz_{uuid.uuid4().hex[:10]}"

@@ -4,12 +4,14 @@ configured at once the way `voronka run` configures them (VORONKA_* settings, th
 SMTP server and the Bot API, Twilio and FCM doubles in each client's language; a manager's
 template goes out from the API and from the bot's «✉️ Написать»; a staff notice reaches
 Telegram with its buttons and every device; and channels that fail (Twilio down, an
-unregistered FCM token, a bot blocked in Telegram) lose nothing.
+unregistered FCM token of a staff device or a client's app, a bot blocked in Telegram) lose
+nothing.
 
 Nothing is overridden: the channels messages are written for come from the same settings (no
-`use_channels`), the bot is the real Dispatcher, the client subscribes through the deep link, the
-staff member links Telegram and registers devices through the API, and Twilio's receipt is
-signed with twilio's own RequestValidator.
+`use_channels`), the bot is the real Dispatcher, clients subscribe through the deep link in
+Telegram and with the same token in the client app (the public push route), the staff member
+links Telegram and registers devices through the API, and Twilio's receipt is signed with
+twilio's own RequestValidator.
 """
 
 from __future__ import annotations
@@ -177,6 +179,20 @@ class World:
         await self.bot.send(person, f"/start {link.json()['token']}")
         assert f"Заказ № {pick.number}:" in self.telegram.texts(person.id)[-1]
 
+    async def subscribe_app(self, headers: dict[str, str], pick: Pick, fcm: str) -> None:
+        """The client's app (no sign-in) subscribes their phone with the order's token."""
+        link = await self.api.post(
+            f"/v1/orders/{pick.order.id}/telegram-subscription", headers=headers
+        )
+        assert link.status_code == 201, link.text
+        assert link.json()["channels"] == ["telegram", "push"]
+        response = await self.api.post(
+            "/v1/client/push-subscriptions",
+            json={"token": link.json()["token"], "fcm_token": fcm, "platform": "android"},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["order"]["number"] == pick.number
+
     async def link_telegram(self, headers: dict[str, str], person: Person) -> None:
         """A staff member connects their Telegram through the one-time deep link."""
         link = await self.api.post("/v1/me/telegram-link", headers=headers)
@@ -329,38 +345,22 @@ async def _messages(pick: Client) -> list[OutboundMessage]:
 async def test_order_status_changes_land_at_each_clients_channel_in_their_language(
     world: World,
 ) -> None:
-    email, telegram, whatsapp, sms, push = await _pick(5)
+    email, telegram, whatsapp, sms, app_ru, app_en = await _pick(6)
     admin = await world.headers(ADMIN_LOGIN)
-    # No default template is for push, and no client app registers a client's token yet: the
-    # admin writes the template through the API, and the token is the contact's identity.
-    created = await world.api.post(
-        "/v1/templates",
-        json={
-            "purpose": f"order_status.{push.next.value}",
-            "channel": "push",
-            "language": "ru",
-            "subject": "Заказ {{ order.number }}",
-            "body": "Статус: {{ order.status_label }}",
-        },
-        headers=admin,
-    )
-    assert created.status_code == 201, created.text
-    await ChannelIdentity.create(
-        contact_id=push.contact.id, channel=Channel.PUSH, address=fcm_token(7)
-    )
-    await world.prefer(admin, push.contact, ["push", "email"])
     await world.prefer(admin, email.contact, ["email"])
     # A client's language has no API field yet: it is the contact's, set here as data.
-    await Contact.filter(id=email.contact.id).update(language="en")
+    await Contact.filter(id__in=[email.contact.id, app_en.contact.id]).update(language="en")
     await world.prefer(admin, telegram.contact, ["email"])
     await world.subscribe(admin, telegram, CLIENT)
     await world.prefer(admin, whatsapp.contact, ["whatsapp", "sms"])
     await world.prefer(admin, sms.contact, ["sms"])
+    await world.subscribe_app(admin, app_ru, fcm_token(7))
+    await world.subscribe_app(admin, app_en, fcm_token(8))
     greeted = len(world.telegram.sent(CLIENT.id))
 
-    for pick in (email, telegram, whatsapp, sms, push):
+    for pick in (email, telegram, whatsapp, sms, app_ru, app_en):
         await world.move(admin, pick)
-    assert await world.relay_all() == {"sent": 5}
+    assert await world.relay_all() == {"sent": 6}
 
     [mail] = world.smtp.mailbox.received
     assert world.smtp.mailbox.recipients == [[email.email]]
@@ -384,20 +384,29 @@ async def test_order_status_changes_land_at_each_clients_channel_in_their_langua
     assert f"№\u00a0{sms.number}" in text.params["Body"]
     assert IN_TEXT[sms.next] in text.params["Body"]
     assert len(world.twilio.sent()) == 2
-    [notification] = world.fcm.calls
-    assert notification.ok
-    assert notification.token == fcm_token(7)
-    assert notification.message["notification"] == {
-        "title": f"Заказ {push.number}",
-        "body": f"Статус: {SAID[push.next][0]}",
+    # The shipped push templates, in each client's language, at each client's phone.
+    assert len(world.fcm.calls) == 2
+    [ru] = world.fcm.sent(fcm_token(7))
+    assert ru.message["notification"]["title"] == (
+        f"Заказ №\u00a0{app_ru.number} {SAID[app_ru.next][0]}"
+    )
+    assert f"№\u00a0{app_ru.number}" in ru.message["notification"]["body"]
+    assert IN_TEXT[app_ru.next] in ru.message["notification"]["body"]
+    assert ru.message["data"] == {
+        "purpose": f"order_status.{app_ru.next.value}",
+        "order_number": app_ru.number,
     }
+    [en] = world.fcm.sent(fcm_token(8))
+    assert en.message["notification"]["title"] == (f"Order {app_en.number} {SAID[app_en.next][1]}")
+    assert app_en.number in en.message["notification"]["body"]
 
     for pick, channel in (
         (email, Channel.EMAIL),
         (telegram, Channel.TELEGRAM),
         (whatsapp, Channel.WHATSAPP),
         (sms, Channel.SMS),
-        (push, Channel.PUSH),
+        (app_ru, Channel.PUSH),
+        (app_en, Channel.PUSH),
     ):
         [message] = await _messages(pick)
         assert (message.channel, message.state) == (channel, MessageState.SENT)
@@ -499,19 +508,24 @@ async def test_a_manager_sends_a_template_from_the_api_and_from_the_bot(world: W
 
 
 async def test_channels_that_fail_lose_nothing(world: World) -> None:
-    whatsapp, blocked = await _pick(2)
+    whatsapp, blocked, removed = await _pick(3)
     admin = await world.headers(ADMIN_LOGIN)
     await world.prefer(admin, whatsapp.contact, ["whatsapp", "sms"])
     await world.prefer(admin, blocked.contact, ["email"])
     await world.subscribe(admin, blocked, CLIENT)
+    await world.prefer(admin, removed.contact, ["email"])
+    await world.subscribe_app(admin, removed, fcm_token(9))
 
     # Twilio is down, then up: the message waits and goes, through WhatsApp still.
     world.twilio.server_error(times=1, status=503)
     # The client blocked the bot: Telegram refuses for good, the next channel (email) takes it.
     world.telegram.block(CLIENT.id)
+    # The client removed the app: FCM says the token is gone, email takes the message.
+    world.fcm.unregister(fcm_token(9))
     await world.move(admin, whatsapp)
     await world.move(admin, blocked)
-    assert await world.relay_all() == {"failed": 2, "sent": 1}
+    await world.move(admin, removed)
+    assert await world.relay_all() == {"failed": 3, "sent": 2}
 
     [waiting] = await _messages(whatsapp)
     assert (waiting.state, waiting.attempts) == (MessageState.FAILED, 1)
@@ -521,9 +535,28 @@ async def test_channels_that_fail_lose_nothing(world: World) -> None:
     assert (refused.channel, refused.state) == (Channel.TELEGRAM, MessageState.FAILED)
     assert refused.last_error.startswith("permanent: ")
     assert (fallback.channel, fallback.fallback_of_id) == (Channel.EMAIL, refused.id)
-    [mail] = world.smtp.mailbox.received
-    assert world.smtp.mailbox.recipients == [[blocked.email]]
-    assert mail["Subject"] == f"Заказ №\u00a0{blocked.number} {SAID[blocked.next][0]}"
+    [gone, instead] = await _messages(removed)
+    assert (gone.channel, gone.address, gone.state) == (
+        Channel.PUSH,
+        fcm_token(9),
+        MessageState.FAILED,
+    )
+    assert gone.last_error.startswith("permanent: FCM UNREGISTERED")
+    assert (instead.channel, instead.fallback_of_id) == (Channel.EMAIL, gone.id)
+    assert not await ChannelIdentity.filter(
+        contact_id=removed.contact.id, channel=Channel.PUSH
+    ).exists()
+    mails = {
+        tuple(to): mail
+        for to, mail in zip(world.smtp.mailbox.recipients, world.smtp.mailbox.received, strict=True)
+    }
+    assert set(mails) == {(blocked.email,), (removed.email,)}
+    assert mails[(blocked.email,)]["Subject"] == (
+        f"Заказ №\u00a0{blocked.number} {SAID[blocked.next][0]}"
+    )
+    assert mails[(removed.email,)]["Subject"] == (
+        f"Заказ №\u00a0{removed.number} {SAID[removed.next][0]}"
+    )
 
     world.clock.advance(waiting.next_attempt_at - world.clock.now() + timedelta(seconds=1))
     assert await world.relay_all() == {"sent": 1}

@@ -19,7 +19,7 @@ from models.entities import (
 from models.ops.idempotency import Claimed, claim_key, complete_key
 from models.ops.subscriptions import (
     SUBSCRIPTION_TTL,
-    issue_telegram_subscription,
+    issue_subscription,
     subscribe_telegram_chat,
 )
 from models.ops.telegram_account import claim_telegram_update
@@ -80,16 +80,16 @@ async def test_purge_forgets_client_telegram_links_once_expired_keeping_the_subs
     actor = await actor_for(await make_user(office))
     contact = await make_contact(actor)
     with use_clock(FrozenClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))) as clock:
-        opened = await issue_telegram_subscription(actor, "voronka_bot", contact_id=contact.id)
+        opened = await issue_subscription(actor, "voronka_bot", contact_id=contact.id)
         assert await subscribe_telegram_chat(opened.token, 555) is not None
-        await issue_telegram_subscription(actor, "voronka_bot", contact_id=contact.id)
+        await issue_subscription(actor, "voronka_bot", contact_id=contact.id)
         clock.advance(SUBSCRIPTION_TTL - timedelta(hours=1))
-        fresh = await issue_telegram_subscription(actor, "voronka_bot", contact_id=contact.id)
-        assert (await purge_expired())["client Telegram links"] == 0
+        fresh = await issue_subscription(actor, "voronka_bot", contact_id=contact.id)
+        assert (await purge_expired())["client subscription links"] == 0
         # The chat that opened a link may open it again while it is valid, not after.
         assert await subscribe_telegram_chat(opened.token, 555) is not None
         clock.advance(timedelta(hours=1))
-        assert (await purge_expired())["client Telegram links"] == 2
+        assert (await purge_expired())["client subscription links"] == 2
         assert await subscribe_telegram_chat(opened.token, 555) is None
         assert await TelegramSubscriptionToken.all().count() == 1
         assert await subscribe_telegram_chat(fresh.token, 556) is not None

@@ -1,5 +1,6 @@
 """The relay delivers WhatsApp through twilio's own client to the loopback Twilio double: text and
-approved Content templates arrive from the configured sender, 429 waits Retry-After, 5xx and
+approved Content templates (with the variables their template renders) arrive from the
+configured sender, 429 waits Retry-After, 5xx and
 timeouts retry, an unreachable number fails for good and falls back to SMS, and WhatsApp is
 offered only when Twilio and a sender are configured."""
 
@@ -17,6 +18,7 @@ from models.clock import FrozenClock
 from models.entities import Channel, Contact, MessageState, OutboundMessage, Template
 from models.ops.orders import change_order_status
 from models.ops.outbox import enqueue_for_contact
+from models.ops.templates import update_template
 from models.settings import SettingsError, load_settings
 from schedulers.channels import build_channels
 from schedulers.channels.sms import SmsChannel
@@ -103,6 +105,64 @@ async def test_an_approved_template_goes_as_its_content_sid_with_variables(
     assert call.params["ContentSid"] == CONTENT_SID
     assert json.loads(call.params["ContentVariables"]) == {"1": "Иван", "2": "15"}
     assert "Body" not in call.params
+
+
+async def _approved(org: Org, purpose: str, variables: dict[str, str]) -> None:
+    """The Russian WhatsApp template of `purpose` becomes an approved Content template, saved
+    the way an admin saves it."""
+    template = await Template.get(purpose=purpose, channel=Channel.WHATSAPP, language="ru")
+    await update_template(
+        org.admin,
+        template.id,
+        {"content_sid": CONTENT_SID, "content_variables": variables},
+        version=template.version,
+    )
+
+
+@pytest.mark.usefixtures("channels_on", "templates", "clock")
+async def test_an_order_status_goes_as_the_approved_template_with_its_variables_filled_in(
+    org: Org, twilio: TwilioApiDouble, outbox: Relay
+) -> None:
+    await _approved(
+        org,
+        "order_status.confirmed",
+        {"1": "client.first_name", "2": "order.number", "3": "order.status_label"},
+    )
+    contact = await _client(org, first_name="Фёдор")
+    order = await make_order(org.manager, contact_id=contact.id, number="З-1024", amount="15000")
+    await change_order_status(org.manager, order.id, "confirmed", version=None)
+    message = await OutboundMessage.get(contact_id=contact.id)
+    assert message.payload["content_variables"] == {
+        "1": "Фёдор",
+        "2": "З-1024",
+        "3": "подтверждён",
+    }
+    assert await outbox.drain() == {"sent": 1}
+    [call] = twilio.sent()
+    assert call.params["ContentSid"] == CONTENT_SID
+    assert "Body" not in call.params
+    assert "Фёдор" in call.params["ContentVariables"], "Cyrillic as it is, not \\u escapes"
+    assert json.loads(call.params["ContentVariables"]) == {
+        "1": "Фёдор",
+        "2": "З-1024",
+        "3": "подтверждён",
+    }
+
+
+@pytest.mark.usefixtures("channels_on", "templates", "clock")
+async def test_a_variable_that_comes_out_empty_sends_through_the_next_channel(
+    org: Org, twilio: TwilioApiDouble, outbox: Relay
+) -> None:
+    await _approved(org, "order_status.confirmed", {"1": "client.first_name"})
+    contact = await _client(org, first_name="", last_name="Ёлкин")
+    order = await make_order(org.manager, contact_id=contact.id, number="З-7")
+    await change_order_status(org.manager, order.id, "confirmed", version=None)
+    message = await OutboundMessage.get(contact_id=contact.id)
+    assert message.channel == Channel.SMS, "Twilio refuses empty values (error 21656)"
+    assert await outbox.drain() == {"sent": 1}
+    [call] = twilio.sent()
+    assert (call.params["To"], call.params["From"]) == (PHONE, SMS_FROM)
+    assert "З-7" in call.params["Body"]
 
 
 @pytest.mark.usefixtures("channels_on", "templates")

@@ -11,6 +11,8 @@
   deal with that reason.
 - `Remind` asks when (`CardInput.remind_when`, read by `parse_when` in the user's zone) and
   makes a task for the actor linked to the client or deal.
+- `ContactLanguageMenu` puts the languages of the contact's messages in place of the card's
+  buttons; `ContactLanguagePick` sets one (`update_contact`) and redraws the card.
 
 Every payload is re-checked through the domain: a record the actor may not see, a missing one,
 a wrong kind all get the same refusal (`Unavailable`), and nothing changes. A deal changed since
@@ -34,10 +36,13 @@ from aiogram.types import CallbackQuery, Message
 
 from bots.telegram import context, formats
 from bots.telegram import texts_cards as t
+from bots.telegram import texts_clients as c
 from bots.telegram.callbacks import OpenCard
 from bots.telegram.callbacks_cards import (
     MAX_ID,
     CardView,
+    ContactLanguageMenu,
+    ContactLanguagePick,
     LoseDeal,
     LossReasonPick,
     NextStage,
@@ -49,8 +54,10 @@ from bots.telegram.card_views import (
     Asked,
     Rendered,
     card_message,
+    client_language,
     deal_message,
     history_view,
+    language_keyboard,
     loss_reasons_keyboard,
     question,
     tasks_view,
@@ -61,6 +68,7 @@ from models.actor import Actor
 from models.clock import now
 from models.entities import LossReason, Source
 from models.errors import DomainError, NotFound, PreconditionFailed, ValidationFailed
+from models.ops.contacts import update_contact
 from models.ops.deals import lose_deal, missing_to_enter, move_deal_to_stage
 from models.ops.reference import list_reference
 from models.ops.tasks import create_task
@@ -71,7 +79,7 @@ from models.queries.cards import (
     open_tasks_of,
 )
 from models.queries.companies import CompanyFilters, list_companies
-from models.queries.contacts import ContactFilters, list_contacts
+from models.queries.contacts import ContactFilters, get_contact, list_contacts
 from models.queries.deals import get_deal
 from models.rules.stages import REQUIRABLE_FIELDS
 from models.rules.when import InvalidWhen, parse_when
@@ -126,14 +134,14 @@ def _check(kind: str, object_id: int) -> None:
 # ---- sending and editing ----------------------------------------------------------------------
 
 
-def _send(replies: Replies, shown: Rendered) -> None:
+def send_shown(replies: Replies, shown: Rendered) -> None:
     replies.add(SendMessage(chat_id=replies.chat_id, text=shown.text, reply_markup=shown.markup))
 
 
-def _edit(replies: Replies, message_id: int | None, shown: Rendered) -> None:
+def edit_shown(replies: Replies, message_id: int | None, shown: Rendered) -> None:
     """Redraw a message of the bot in place; without one (too old to edit) send it anew."""
     if message_id is None:
-        _send(replies, shown)
+        send_shown(replies, shown)
         return
     replies.add(
         EditMessageText(
@@ -158,9 +166,9 @@ async def _show_card(
     shown = await card_message(actor, kind, object_id, replies.language)
     await context.remember(state, kind, object_id)
     if new:
-        _send(replies, shown)
+        send_shown(replies, shown)
     else:
-        _edit(replies, in_place, shown)
+        edit_shown(replies, in_place, shown)
 
 
 # ---- opening and redrawing cards ----------------------------------------------------------
@@ -197,7 +205,7 @@ async def card_view(
     else:
         subject, interactions = await history_of(actor, kind, object_id)
         shown = history_view(subject, interactions, actor, replies.language)
-    _edit(replies, pressed_message(query), shown)
+    edit_shown(replies, pressed_message(query), shown)
 
 
 # ---- the dialog state of a question ---------------------------------------------------------
@@ -261,7 +269,7 @@ async def next_stage(
     if deal["version"] != callback_data.version:
         replies.notify(t.STALE_DEAL, alert=True)
         await context.remember(state, "deal", deal_id)
-        _edit(replies, message_id, shown.rendered)
+        edit_shown(replies, message_id, shown.rendered)
         return
     if deal["closed_at"] is not None:
         replies.notify(t.DEAL_CLOSED, alert=True)
@@ -295,7 +303,7 @@ async def next_stage(
         await _end_flow(state)
         replies.say(t.NO_SOURCES)
         return
-    _send(replies, asked)
+    send_shown(replies, asked)
 
 
 async def _question(
@@ -356,7 +364,7 @@ async def _accept(
             await _end_flow(state)
             replies.say(t.NO_SOURCES)
             return
-        _send(replies, asked)
+        send_shown(replies, asked)
         return
     await _end_flow(state)
     await _move(
@@ -375,7 +383,7 @@ async def _accept(
 async def _ask_again(replies: Replies, flow: dict[str, Any], problem: str) -> None:
     asked = await _question(flow, replies.language)
     if asked is not None:
-        _send(replies, _again(problem, asked, replies.language))
+        send_shown(replies, _again(problem, asked, replies.language))
 
 
 async def _move(
@@ -425,14 +433,14 @@ async def stage_value_typed(
             problem = render(t.NOBODY_FOUND, language, {"query": formats.shorten(text, 100)})
             asked = await _question(flow, language)
             assert asked is not None
-            _send(replies, Rendered(f"{problem}\n\n{asked.text}", asked.markup))
+            send_shown(replies, Rendered(f"{problem}\n\n{asked.text}", asked.markup))
             return
         if len(options) == 1:
             await _accept(actor, replies, state, flow, options[0][0])
             return
         asked = await _question(flow, language, options)
         assert asked is not None
-        _send(replies, asked)
+        send_shown(replies, asked)
         return
     if field == "source_id":
         await _ask_again(replies, flow, t.USE_BUTTONS.get(language))
@@ -484,7 +492,7 @@ async def lose(
     deal = shown.card.deal
     if deal["version"] != callback_data.version:
         replies.notify(t.STALE_DEAL, alert=True)
-        _edit(replies, message_id, shown.rendered)
+        edit_shown(replies, message_id, shown.rendered)
         return
     if deal["closed_at"] is not None:
         replies.notify(t.DEAL_CLOSED, alert=True)
@@ -496,7 +504,7 @@ async def lose(
     markup = loss_reasons_keyboard(deal_id, deal["version"], reasons, replies.language)
     replies.notify(t.CHOOSE_LOSS_REASON)
     if message_id is None:
-        _send(replies, Rendered(replies.render(t.CHOOSE_LOSS_REASON), markup))
+        send_shown(replies, Rendered(replies.render(t.CHOOSE_LOSS_REASON), markup))
         return
     replies.add(
         EditMessageReplyMarkup(chat_id=replies.chat_id, message_id=message_id, reply_markup=markup)
@@ -544,7 +552,7 @@ async def remind(
     subject = await get_subject(actor, callback_data.kind, callback_data.id)
     flow = {"what": "remind", "kind": subject.kind, "id": subject.id}
     await _save_flow(state, flow, CardInput.remind_when)
-    _send(replies, _remind_question(subject.name, replies.language))
+    send_shown(replies, _remind_question(subject.name, replies.language))
 
 
 def _remind_question(name: str, language: str) -> Rendered:
@@ -569,7 +577,7 @@ async def remind_typed(message: Message, actor: Actor, replies: Replies, state: 
         at = parse_when(message.text or "", now=now(), timezone=ZoneInfo(actor.timezone))
     except InvalidWhen as error:
         asked = _remind_question(subject.name, language)
-        _send(replies, _again(_error_text(error, language), asked, language))
+        send_shown(replies, _again(_error_text(error, language), asked, language))
         return
     name = formats.shorten(subject.name, NAME_IN_TITLE)
     title = render(t.REMIND_TITLE, language, {"name": name}, markup=False)
@@ -582,6 +590,54 @@ async def remind_typed(message: Message, actor: Actor, replies: Replies, state: 
     replies.say(t.REMIND_SET, when=when, title=task.title)
 
 
+# ---- the language of the contact's messages ---------------------------------------------------
+
+
+@refusing
+async def language_menu(
+    query: CallbackQuery,
+    callback_data: ContactLanguageMenu,
+    actor: Actor,
+    replies: Replies,
+    state: FSMContext,
+) -> None:
+    contact, message_id = await get_contact(actor, callback_data.id), pressed_message(query)
+    if contact.version != callback_data.version:
+        replies.notify(c.STALE_CONTACT, alert=True)
+        await _show_card(actor, replies, state, "contact", contact.id, in_place=message_id)
+        return
+    markup = language_keyboard(contact, replies.language)
+    replies.notify(c.LANGUAGE_CHOOSE)
+    if message_id is None:
+        send_shown(replies, Rendered(replies.render(c.LANGUAGE_CHOOSE), markup))
+        return
+    replies.add(
+        EditMessageReplyMarkup(chat_id=replies.chat_id, message_id=message_id, reply_markup=markup)
+    )
+
+
+@refusing
+async def language_picked(
+    query: CallbackQuery,
+    callback_data: ContactLanguagePick,
+    actor: Actor,
+    replies: Replies,
+    state: FSMContext,
+) -> None:
+    contact_id, message_id = callback_data.id, pressed_message(query)
+    chosen = None if callback_data.language == "default" else callback_data.language
+    try:
+        contact = await update_contact(
+            actor, contact_id, {"language": chosen}, version=callback_data.version
+        )
+    except PreconditionFailed:
+        replies.notify(c.STALE_CONTACT, alert=True)
+        await _show_card(actor, replies, state, "contact", contact_id, in_place=message_id)
+        return
+    replies.notify(c.LANGUAGE_CHOSEN, language=client_language(contact, replies.language))
+    await _show_card(actor, replies, state, "contact", contact_id, in_place=message_id)
+
+
 # ---- cancel ---------------------------------------------------------------------------------
 
 
@@ -591,7 +647,7 @@ async def stop_input(
     if await _flow(state, callback_data.what) is not None:
         await _end_flow(state)
     replies.notify(t.CANCELLED)
-    _edit(replies, pressed_message(query), Rendered(replies.render(t.CANCELLED)))
+    edit_shown(replies, pressed_message(query), Rendered(replies.render(t.CANCELLED)))
 
 
 def build() -> Router:
@@ -604,6 +660,8 @@ def build() -> Router:
     router.callback_query.register(loss_reason_picked, LossReasonPick.filter())
     router.callback_query.register(remind, Remind.filter())
     router.callback_query.register(stop_input, StopInput.filter())
+    router.callback_query.register(language_menu, ContactLanguageMenu.filter())
+    router.callback_query.register(language_picked, ContactLanguagePick.filter())
     # A command sent instead of an answer goes to its own handler; the question stays open.
     answers = (F.text, ~F.text.startswith("/"))
     router.message.register(stage_value_typed, CardInput.stage_value, *answers)

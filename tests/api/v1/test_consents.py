@@ -103,6 +103,13 @@ async def test_channels_and_the_preferred_order_through_patch(staff: Staff) -> N
         {"channel": "email", "address": "a@example.test"},
         {"channel": "telegram", "address": "42"},
     ]
+    assert body["language"] == "ru", "no language of its own: the installation's"
+    english = await staff.client.patch(
+        path, json={"language": "en"}, headers={**headers, "If-Match": '"2"'}
+    )
+    assert english.status_code == 200, english.text
+    channels = await staff.client.get(f"{path}/channels", headers=headers)
+    assert channels.json()["language"] == "en"
     stranger = await staff.headers(staff.stranger)
     assert (await staff.client.get(f"{path}/channels", headers=stranger)).status_code == 404
     assert (await staff.client.get(f"{path}/consents", headers=stranger)).status_code == 404

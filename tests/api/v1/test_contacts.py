@@ -1,11 +1,14 @@
-"""/v1/contacts: create with duplicate checks, ETag reads, If-Match changes, lists, search."""
+"""/v1/contacts: create with duplicate checks, ETag reads, If-Match changes, lists, search, the
+language the client's messages are written in."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from models.entities import Office, Role, User
+from models.channels import use_channels
+from models.entities import AuditEntry, Channel, Office, OutboundMessage, Role, User
+from models.ops.templates import install_default_templates
 from tests.api.v1.conftest import PASSWORD, headers_for
 from tests.factories import make_office, make_user
 
@@ -23,6 +26,10 @@ async def manager(office: Office) -> User:
 @pytest.fixture
 async def headers(client: httpx.AsyncClient, manager: User) -> dict[str, str]:
     return await headers_for(client, manager)
+
+
+def _if_match(headers: dict[str, str], version: int) -> dict[str, str]:
+    return {**headers, "If-Match": f'"{version}"'}
 
 
 async def _create(
@@ -208,3 +215,91 @@ async def test_list_rows_equal_the_cards_with_phones_and_emails_in_order(
     assert listed.json()["items"] == [first, second]
     assert (first["phones"], first["emails"]) == (phones, emails)
     assert (second["phones"], second["emails"]) == ([], [])
+
+
+async def test_the_message_language_is_created_read_and_listed(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    english = await _create(client, headers, language="en")
+    assert english.status_code == 201, english.text
+    assert english.json()["language"] == "en"
+    default = (await _create(client, headers, first_name="Анна")).json()
+    assert default["language"] is None, "null: the installation's language"
+    card = await client.get(f"/v1/contacts/{english.json()['id']}", headers=headers)
+    assert card.json()["language"] == "en"
+    listed = await client.get("/v1/contacts", params={"sort": "id"}, headers=headers)
+    assert [c["language"] for c in listed.json()["items"]] == ["en", None]
+
+
+async def test_the_message_language_changes_under_if_match_and_is_audited(
+    client: httpx.AsyncClient, headers: dict[str, str], manager: User
+) -> None:
+    created = (await _create(client, headers)).json()
+    url = f"/v1/contacts/{created['id']}"
+    missing = await client.patch(url, json={"language": "en"}, headers=headers)
+    assert missing.status_code == 428
+    changed = await client.patch(url, json={"language": "en"}, headers=_if_match(headers, 1))
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["language"], changed.headers["etag"]) == ("en", '"2"')
+    stale = await client.patch(url, json={"language": "ru"}, headers=_if_match(headers, 1))
+    assert stale.status_code == 412
+    assert (await client.get(url, headers=headers)).json()["language"] == "en"
+    cleared = await client.patch(url, json={"language": None}, headers=_if_match(headers, 2))
+    assert (cleared.json()["language"], cleared.json()["version"]) == (None, 3)
+    audit = await AuditEntry.filter(
+        entity="contact", entity_id=created["id"], field="language"
+    ).order_by("id")
+    assert [(a.actor_id, a.old_value, a.new_value) for a in audit] == [
+        (manager.id, None, "en"),
+        (manager.id, "en", None),
+    ]
+
+
+@pytest.mark.parametrize("value", ["de", "EN", "", 1])
+async def test_an_unknown_message_language_is_a_422_naming_it(
+    client: httpx.AsyncClient, headers: dict[str, str], value: object
+) -> None:
+    english = {**headers, "Accept-Language": "en"}
+    refused = await _create(client, english, language=value)
+    assert refused.status_code == 422
+    assert [e["field"] for e in refused.json()["errors"]] == ["language"]
+    assert (await client.get("/v1/contacts", headers=headers)).json()["items"] == []
+    created = (await _create(client, headers)).json()
+    url = f"/v1/contacts/{created['id']}"
+    patched = await client.patch(url, json={"language": value}, headers=_if_match(english, 1))
+    assert patched.status_code == 422
+    assert [e["field"] for e in patched.json()["errors"]] == ["language"]
+    assert (await client.get(url, headers=headers)).json()["version"] == 1
+
+
+async def test_a_client_set_to_english_gets_order_news_and_messages_in_english(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    await install_default_templates()
+    created = (await _create(client, headers, emails=["ivan@example.test"])).json()
+    url = f"/v1/contacts/{created['id']}"
+    patched = await client.patch(url, json={"language": "en"}, headers=_if_match(headers, 1))
+    assert patched.status_code == 200, patched.text
+    order = await client.post(
+        "/v1/orders",
+        json={"number": "A-77", "amount": "1500", "contact_id": created["id"]},
+        headers=headers,
+    )
+    assert order.status_code == 201, order.text
+    with use_channels({Channel.EMAIL}):
+        shipped = await client.post(
+            f"/v1/orders/{order.json()['id']}/status",
+            json={"status": "confirmed"},
+            headers=_if_match(headers, 1),
+        )
+        assert shipped.status_code == 200, shipped.text
+        preview = await client.post(
+            f"{url}/messages/preview", json={"purpose": "thanks_after_call"}, headers=headers
+        )
+    message = await OutboundMessage.get(contact_id=created["id"])
+    assert (message.language, message.channel) == ("en", Channel.EMAIL)
+    assert message.subject == "Order A-77 confirmed"
+    assert "1,500.00 RUB" in message.text_body
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["language"] == "en"
+    assert "Thank you for the call!" in preview.json()["body"]

@@ -98,6 +98,7 @@ async def test_a_preview_renders_for_a_client(staff: Staff) -> None:
         "body": "<b>Заказ №\u00a0З-5 отправлен</b>\n\nВаш заказ №\u00a0З-5 отправлен. "
         "Напишем, когда он будет доставлен.",
         "text_body": "",
+        "content_variables": {},
         "sms": None,
     }
 
@@ -118,3 +119,56 @@ async def test_only_admins_see_templates(staff: Staff) -> None:
     assert len(body["items"]) == 3
     assert body["next_cursor"]
     assert {(t["channel"], t["language"]) for t in body["items"]} == {("email", "en")}
+
+
+WHATSAPP = {
+    "purpose": "order_status.shipped",
+    "channel": "whatsapp",
+    "language": "ru",
+    "body": "Заказ {{ order.number }} отправлен",
+    "content_sid": "HX" + "0123456789abcdef" * 2,
+}
+
+
+async def test_content_variables_are_saved_checked_and_previewed(staff: Staff) -> None:
+    admin = await staff.headers(staff.admin)
+    bad = await staff.client.post(
+        "/v1/templates",
+        json={**WHATSAPP, "content_variables": {"1": "client.first_name", "2": "order.numbr"}},
+        headers={**admin, "Accept-Language": "en"},
+    )
+    assert bad.status_code == 422
+    [error] = bad.json()["errors"]
+    assert (error["field"], error["code"]) == ("content_variables.2", "unknown_variable")
+    assert error["message"].startswith("Line 1: unknown variable “order.numbr”")
+    no_sid = await staff.client.post(
+        "/v1/templates",
+        json={**WHATSAPP, "content_sid": None, "content_variables": {"1": "order.number"}},
+        headers=admin,
+    )
+    assert no_sid.status_code == 422
+    assert [e["field"] for e in no_sid.json()["errors"]] == ["content_variables"]
+
+    variables = {"1": "client.first_name", "2": "order.number"}
+    created = await staff.client.post(
+        "/v1/templates", json={**WHATSAPP, "content_variables": variables}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["content_variables"] == variables
+    manager = await actor_for(staff.manager)
+    contact = await make_contact(manager, first_name="Фёдор")
+    order = await make_order(manager, contact_id=contact.id, number="З-5")
+    preview = await staff.client.post(
+        f"/v1/templates/{created.json()['id']}/preview",
+        json={"contact_id": contact.id, "order_id": order.id},
+        headers=admin,
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["content_variables"] == {"1": "Фёдор", "2": "З-5"}
+
+    path = f"/v1/templates/{created.json()['id']}"
+    cleared = await staff.client.patch(
+        path, json={"content_variables": None}, headers={**admin, "If-Match": '"1"'}
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["content_variables"] == {}

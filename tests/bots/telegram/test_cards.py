@@ -147,6 +147,7 @@ async def test_a_contact_card_shows_the_client_and_its_buttons(
         "📞 +79161234567, +74957654321",
         "✉️ ivan@corp.test",
         f"Ответственный: {await owner_name(me.user_id)}",
+        "Язык сообщений клиенту: русский (по умолчанию)",
         "Открытых сделок: 1",
         "Следующая задача: завтра в 10:00 — Позвонить",
     ]
@@ -156,6 +157,7 @@ async def test_a_contact_card_shows_the_client_and_its_buttons(
         ["✉️ Написать"],
         ["🏢 Ромашка & Co"],
         ["💼 Поставка"],
+        ["🌐 Язык сообщений"],
     ]
     assert data(card, "📝") == StartLog(kind="contact", id=contact.id).pack()
     assert data(card, "⏰") == Remind(kind="contact", id=contact.id).pack()

@@ -24,7 +24,7 @@ from models.ops.subscriptions import (
     CONSENT_TEXT,
     CONSENT_TEXT_VERSION,
     SUBSCRIPTION_TTL,
-    issue_telegram_subscription,
+    issue_subscription,
 )
 from models.ops.telegram_link import issue_telegram_link
 from models.ops.templates import install_default_templates
@@ -58,7 +58,7 @@ async def _contact_link(org: Org, **values: object) -> tuple[Contact, str]:
     contact = await make_contact(org.manager, **values)
     if language:
         await Contact.filter(id=contact.id).update(language=language)
-    link = await issue_telegram_subscription(org.manager, BOT_USERNAME, contact_id=contact.id)
+    link = await issue_subscription(org.manager, BOT_USERNAME, contact_id=contact.id)
     return contact, link.token
 
 
@@ -71,7 +71,7 @@ async def test_an_order_link_subscribes_the_client_and_notifications_come_here(
         org.manager, first_name="Иван", emails=["ivan@example.test"], preferred_channels=["email"]
     )
     order = await make_order(org.manager, contact_id=contact.id, number="A-17")
-    link = await issue_telegram_subscription(org.manager, BOT_USERNAME, order_id=order.id)
+    link = await issue_subscription(org.manager, BOT_USERNAME, order_id=order.id)
     # The client's Telegram is in English; the contact's language is the installation's (ru).
     await telegram.send(Person(CLIENT.id, "Иван", "en"), f"/start {link.token}")
     assert telegram.texts(CLIENT) == [
@@ -144,7 +144,7 @@ async def test_stop_unsubscribes_and_what_waited_goes_by_email(
     await install_default_templates()
     contact = await make_contact(org.manager, emails=["ivan@example.test"])
     order = await make_order(org.manager, contact_id=contact.id, number="B-1")
-    link = await issue_telegram_subscription(org.manager, BOT_USERNAME, order_id=order.id)
+    link = await issue_subscription(org.manager, BOT_USERNAME, order_id=order.id)
     await telegram.send(CLIENT, f"/start {link.token}")
     await change_order_status(org.manager, order.id, "confirmed", version=None)
     await telegram.send(CLIENT, "hello?")

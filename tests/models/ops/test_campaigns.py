@@ -120,6 +120,21 @@ async def test_the_audience_is_counted_with_the_runners_visibility(org: Org) -> 
     assert everyone.total == 5
 
 
+async def test_each_recipient_gets_the_campaign_in_their_own_language(org: Org) -> None:
+    [english] = await _clients(org.manager, 1, language="en")
+    [unset] = await _clients(org.manager, 1)
+    campaign_id = await _started(org.head)
+    await feed_campaign(campaign_id, 10)
+    sent = {
+        m.contact_id: (m.language, m.subject)
+        for m in await OutboundMessage.filter(campaign_id=campaign_id)
+    }
+    assert sent == {
+        english.id: ("en", "Thank you for the call"),
+        unset.id: ("ru", "Спасибо за разговор"),
+    }
+
+
 async def test_marketing_counts_and_honours_consent(org: Org) -> None:
     consenting, silent = await _clients(org.manager, 2)
     await give_consent(org.manager, consenting.id, "marketing", text_version="v1")

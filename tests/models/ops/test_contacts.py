@@ -5,7 +5,12 @@ import pytest
 from models.clock import FrozenClock, use_clock
 from models.entities import AuditEntry, Contact, ContactPhone
 from models.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
-from models.ops.contacts import contact_emails, contact_phones, create_contact, update_contact
+from models.ops.contacts import (
+    contact_emails,
+    contact_phones,
+    create_contact,
+    update_contact,
+)
 from tests.factories import (
     Org,
     make_company,
@@ -225,3 +230,39 @@ class TestUpdate:
         stored = await Contact.get(id=contact.id)
         assert (stored.position, stored.version) == ("Инженер", 2)
         assert await contact_phones(contact.id) == ["+79161234567"]
+
+
+class TestLanguage:
+    """The language messages to the contact are written in: ru, en, or null for the default."""
+
+    async def test_it_is_set_changed_and_cleared_with_the_version_and_audit(self, org: Org) -> None:
+        contact = await make_contact(org.manager, language="en")
+        assert (await Contact.get(id=contact.id)).language == "en"
+        updated = await update_contact(org.manager, contact.id, {"language": "ru"}, version=1)
+        assert (updated.language, updated.version) == ("ru", 2)
+        cleared = await update_contact(org.manager, contact.id, {"language": None}, version=2)
+        assert (cleared.language, cleared.version) == (None, 3)
+        rows = await AuditEntry.filter(
+            entity="contact", entity_id=contact.id, field="language"
+        ).order_by("id")
+        assert [(r.action, r.old_value, r.new_value) for r in rows] == [
+            ("create", None, "en"),
+            ("update", "en", "ru"),
+            ("update", "ru", None),
+        ]
+
+    @pytest.mark.parametrize("value", ["de", "EN", "", 5])
+    async def test_anything_but_ru_en_or_null_is_named_and_changes_nothing(
+        self, org: Org, value: object
+    ) -> None:
+        contact = await make_contact(org.manager, language="en")
+        with pytest.raises(ValidationFailed) as raised:
+            await update_contact(org.manager, contact.id, {"language": value}, version=1)
+        assert error_fields(raised.value) == ["language"]
+        assert error_codes(raised.value) == {"language": "invalid_choice"}
+        assert "ru" in raised.value.errors[0].message.en
+        stored = await Contact.get(id=contact.id)
+        assert (stored.language, stored.version) == ("en", 1)
+        with pytest.raises(ValidationFailed):
+            await make_contact(org.manager, language=value)
+        assert await Contact.all().count() == 1

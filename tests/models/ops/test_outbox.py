@@ -33,6 +33,7 @@ from models.ops.outbox import (
     replay_message,
 )
 from models.ops.templates import install_default_templates
+from models.settings import get_settings
 from tests.factories import Org, make_contact, make_deal, make_order
 from tests.models.expect import error_codes
 
@@ -92,6 +93,54 @@ async def test_an_order_status_change_notifies_the_client_in_the_same_transactio
     with pytest.raises(RuntimeError):
         await failing_request()
     assert await OutboundMessage.filter(contact_id=contact.id).count() == 1, "rolled back together"
+
+
+@pytest.mark.usefixtures("every_channel", "templates", "clock")
+async def test_order_news_go_in_the_clients_language_else_in_the_installations(
+    org: Org,
+) -> None:
+    contact = await make_contact(
+        org.manager, emails=["ivan@example.test"], preferred_channels=["email"], language="en"
+    )
+    order = await make_order(org.manager, contact_id=contact.id, number="A-7", amount="1500")
+    await change_order_status(org.manager, order.id, "confirmed", version=None)
+    confirmed = await OutboundMessage.get(purpose="order_status.confirmed")
+    english = await Template.get(
+        purpose="order_status.confirmed", channel=Channel.EMAIL, language="en"
+    )
+    assert (confirmed.language, confirmed.template_id) == ("en", english.id)
+    assert confirmed.subject == "Order A-7 confirmed"
+    assert "1,500.00 RUB" in confirmed.text_body
+
+    # No English template for this status: the installation's language (Russian) rather than
+    # no message at all.
+    await Template.filter(purpose="order_status.paid", language="en").update(is_active=False)
+    await change_order_status(org.manager, order.id, "paid", version=None)
+    paid = await OutboundMessage.get(purpose="order_status.paid")
+    assert (paid.language, paid.channel, paid.state) == ("ru", Channel.EMAIL, MessageState.QUEUED)
+    assert paid.subject == "Заказ №\u00a0A-7 оплачен"
+    assert "Мы получили оплату заказа" in paid.text_body
+
+
+@pytest.mark.usefixtures("every_channel", "templates")
+async def test_without_a_template_in_the_installations_language_another_one_goes(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VORONKA_LANGUAGE", "en")
+    get_settings.cache_clear()
+    try:
+        contact = await make_contact(org.manager, emails=["a@example.test"], language="ru")
+        await Template.filter(purpose="proposal_sent", language="ru").delete()
+        message = await enqueue_for_contact(contact, "proposal_sent", dedup_key="p:en")
+        unset = await make_contact(org.manager, emails=["b@example.test"])
+        default = await enqueue_for_contact(unset, "thanks_after_call", dedup_key="t:default")
+    finally:
+        monkeypatch.delenv("VORONKA_LANGUAGE")
+        get_settings.cache_clear()
+    assert message is not None
+    assert (message.language, message.state) == ("en", MessageState.QUEUED)
+    assert default is not None
+    assert default.language == "en", "a contact without a language gets VORONKA_LANGUAGE"
 
 
 @pytest.mark.usefixtures("every_channel", "templates")

@@ -27,7 +27,7 @@ from models.ops.orders import change_order_status
 from models.ops.subscriptions import (
     CONSENT_TEXT_VERSION,
     SUBSCRIPTION_TTL,
-    issue_telegram_subscription,
+    issue_subscription,
     subscribe_telegram_chat,
     unsubscribe_telegram_chat,
 )
@@ -49,7 +49,7 @@ def every_channel() -> Iterator[None]:
 
 async def test_a_contact_link_subscribes_the_chat_with_a_service_consent(org: Org) -> None:
     contact = await make_contact(org.manager, preferred_channels=["email", "sms"])
-    link = await issue_telegram_subscription(org.manager, BOT, contact_id=contact.id)
+    link = await issue_subscription(org.manager, BOT, contact_id=contact.id)
     assert link.url == f"https://t.me/{BOT}?start={link.token}"
     assert link.token.startswith("sub_")
     assert len(link.token) <= 64  # Telegram's limit for a start parameter
@@ -80,7 +80,7 @@ async def test_a_contact_link_subscribes_the_chat_with_a_service_consent(org: Or
 
 async def test_the_link_is_bound_to_the_first_chat(org: Org) -> None:
     contact = await make_contact(org.manager)
-    link = await issue_telegram_subscription(org.manager, BOT, contact_id=contact.id)
+    link = await issue_subscription(org.manager, BOT, contact_id=contact.id)
     assert await subscribe_telegram_chat(link.token, CHAT) is not None
     assert await subscribe_telegram_chat(link.token, CHAT) is not None  # a second tap
     assert await subscribe_telegram_chat(link.token, CHAT + 1) is None
@@ -91,7 +91,7 @@ async def test_the_link_is_bound_to_the_first_chat(org: Org) -> None:
 
 async def test_an_expired_link_subscribes_nobody(org: Org, clock: FrozenClock) -> None:
     contact = await make_contact(org.manager)
-    link = await issue_telegram_subscription(org.manager, BOT, contact_id=contact.id)
+    link = await issue_subscription(org.manager, BOT, contact_id=contact.id)
     clock.advance(SUBSCRIPTION_TTL + timedelta(seconds=1))
     assert await subscribe_telegram_chat(link.token, CHAT) is None
     assert not await ChannelIdentity.exists()
@@ -100,7 +100,7 @@ async def test_an_expired_link_subscribes_nobody(org: Org, clock: FrozenClock) -
 async def test_an_order_link_subscribes_the_orders_contact(org: Org) -> None:
     contact = await make_contact(org.manager)
     order = await make_order(org.manager, contact_id=contact.id, number="Z-9")
-    link = await issue_telegram_subscription(org.manager, BOT, order_id=order.id)
+    link = await issue_subscription(org.manager, BOT, order_id=order.id)
     subscribed = await subscribe_telegram_chat(link.token, CHAT)
     assert subscribed is not None
     assert subscribed.contact.id == contact.id
@@ -108,7 +108,7 @@ async def test_an_order_link_subscribes_the_orders_contact(org: Org) -> None:
     assert subscribed.order.number == "Z-9"
     nobody = await make_order(org.manager, number="Z-10")
     with pytest.raises(ValidationFailed) as caught:
-        await issue_telegram_subscription(org.manager, BOT, order_id=nobody.id)
+        await issue_subscription(org.manager, BOT, order_id=nobody.id)
     assert error_codes(caught.value) == {"contact_id": "no_contact"}
 
 
@@ -116,11 +116,11 @@ async def test_links_are_issued_only_for_visible_clients_and_a_configured_bot(or
     contact = await make_contact(org.manager)
     order = await make_order(org.manager, contact_id=contact.id)
     with pytest.raises(NotFound):
-        await issue_telegram_subscription(org.stranger, BOT, contact_id=contact.id)
+        await issue_subscription(org.stranger, BOT, contact_id=contact.id)
     with pytest.raises(NotFound):
-        await issue_telegram_subscription(org.stranger, BOT, order_id=order.id)
+        await issue_subscription(org.stranger, BOT, order_id=order.id)
     with pytest.raises(TelegramNotConfigured):
-        await issue_telegram_subscription(org.manager, None, contact_id=contact.id)
+        await issue_subscription(org.manager, None, contact_id=contact.id)
 
 
 async def test_staff_links_never_look_like_client_links(org: Org) -> None:
@@ -139,7 +139,7 @@ async def test_order_notifications_go_to_the_subscribed_chat_and_stop_after_stop
     )
     await give_consent(org.manager, contact.id, "marketing", text_version="m1", channel="telegram")
     order = await make_order(org.manager, contact_id=contact.id, number="A-1")
-    link = await issue_telegram_subscription(org.manager, BOT, order_id=order.id)
+    link = await issue_subscription(org.manager, BOT, order_id=order.id)
     assert await subscribe_telegram_chat(link.token, CHAT) is not None
     order = await change_order_status(org.manager, order.id, "confirmed", version=None)
     message = await OutboundMessage.get(contact_id=contact.id)

@@ -9,6 +9,7 @@ import pytest
 
 from models.entities import Channel, Contact, Template
 from models.errors import Forbidden, PreconditionFailed, ValidationFailed
+from models.ops.bootstrap import ensure_default_templates
 from models.ops.templates import (
     create_template,
     delete_template,
@@ -163,6 +164,34 @@ async def test_defaults_install_once_and_never_overwrite(org: Org) -> None:
     assert await Template.all().count() == len(default_templates())
 
 
+async def test_an_existing_installation_gets_the_push_templates_and_keeps_its_own(
+    org: Org,
+) -> None:
+    """An installation from before push had defaults: the next start adds the push ones and
+    changes none of the templates it has, edited or not."""
+    await install_default_templates()
+    await Template.filter(channel=Channel.PUSH).delete()
+    shipped = await Template.get(purpose="order_status.shipped", channel="email", language="ru")
+    await update_template(org.admin, shipped.id, {"subject": "Свой текст"}, version=1)
+    before = await Template.all().order_by("id").values_list("id", "subject", "body", "version")
+    pushes = [d for d in default_templates() if d.channel is Channel.PUSH]
+    assert await ensure_default_templates() == len(pushes) == 22
+    assert (
+        await Template.filter(channel__not=Channel.PUSH)
+        .order_by("id")
+        .values_list("id", "subject", "body", "version")
+        == before
+    )
+    shipped_push = await Template.get(
+        purpose="order_status.shipped", channel=Channel.PUSH, language="en"
+    )
+    assert (shipped_push.subject, shipped_push.body) == (
+        "Order {{ order.number }} shipped",
+        "Your order {{ order.number }} has been shipped. We will write when it is delivered.",
+    )
+    assert await ensure_default_templates() == 0
+
+
 async def test_a_preview_renders_for_a_contact(org: Org) -> None:
     company = await make_company(org.manager, name="ООО <Ромашка>")
     contact = await make_contact(org.manager, first_name="Иван", company_id=company.id)
@@ -200,3 +229,135 @@ async def test_sms_templates_say_how_many_segments(org: Org) -> None:
     blank = template_sms_length(template)
     assert blank is not None
     assert blank.units == preview.sms.units - len("Иван")
+
+
+SID = "HX" + "0123456789abcdef" * 2
+
+
+def _whatsapp(**values: Any) -> dict[str, Any]:
+    return {
+        "purpose": "order_status.shipped",
+        "channel": "whatsapp",
+        "language": "ru",
+        "body": "Заказ {{ order.number }} отправлен",
+        "content_sid": SID,
+        **values,
+    }
+
+
+class TestContentVariables:
+    """A WhatsApp Content template's placeholders → expressions over the body's variables."""
+
+    async def test_each_expression_is_checked_like_the_body_and_named_by_its_key(
+        self, org: Org
+    ) -> None:
+        with pytest.raises(ValidationFailed) as caught:
+            await create_template(
+                org.admin,
+                _whatsapp(
+                    content_variables={
+                        "1": "client.first_name",
+                        "2": "order.numbr",
+                        "3": "client.first_name }} {{ order.number",
+                        "4": "   ",
+                        "5": "order.number\n ~ client.phone",
+                        "a b": "order.number",
+                        "6": 7,
+                    }
+                ),
+            )
+        assert error_fields(caught.value) == [
+            "content_variables.2",
+            "content_variables.3",
+            "content_variables.4",
+            "content_variables.5",
+            "content_variables.a b",
+            "content_variables.6",
+        ]
+        assert error_codes(caught.value) == {
+            "content_variables.2": "unknown_variable",
+            "content_variables.3": "template_syntax",
+            "content_variables.4": "required",
+            "content_variables.5": "unknown_variable",
+            "content_variables.a b": "invalid_key",
+            "content_variables.6": "invalid",
+        }
+        messages = {e.field: e.message for e in caught.value.errors}
+        assert messages["content_variables.2"].ru.startswith(
+            "Строка 1: неизвестная переменная «order.numbr»"
+        )
+        assert messages["content_variables.5"].en.startswith(
+            "Line 2: unknown variable “client.phone”"
+        )
+        assert not await Template.exists()
+
+    async def test_only_a_template_with_a_content_sid_has_variables(self, org: Org) -> None:
+        with pytest.raises(ValidationFailed) as caught:
+            await create_template(
+                org.admin, _whatsapp(content_sid=None, content_variables={"1": "order.number"})
+            )
+        assert error_codes(caught.value) == {"content_variables": "needs_content_sid"}
+        with pytest.raises(ValidationFailed) as caught:
+            await create_template(
+                org.admin, _whatsapp(content_sid="HX12", content_variables={"1": "order.number"})
+            )
+        assert error_codes(caught.value) == {"content_sid": "invalid_content_sid"}
+        template = await create_template(
+            org.admin,
+            _whatsapp(content_variables={"1": " client.first_name ", "2": "order.number"}),
+        )
+        assert template.content_variables == {"1": "client.first_name", "2": "order.number"}
+        with pytest.raises(ValidationFailed) as caught:
+            await update_template(org.admin, template.id, {"content_sid": None}, version=1)
+        assert error_codes(caught.value) == {"content_variables": "needs_content_sid"}
+        cleared = await update_template(
+            org.admin, template.id, {"content_sid": None, "content_variables": None}, version=1
+        )
+        stored = await Template.get(id=cleared.id)
+        assert (stored.content_sid, stored.content_variables, stored.version) == (None, {}, 2)
+
+    async def test_not_an_object_or_too_many_is_named(self, org: Org) -> None:
+        for raw, code in (
+            (["client.first_name"], "invalid"),
+            ({str(n): "order.number" for n in range(101)}, "too_many"),
+        ):
+            with pytest.raises(ValidationFailed) as caught:
+                await create_template(org.admin, _whatsapp(content_variables=raw))
+            assert error_codes(caught.value) == {"content_variables": code}
+
+    async def test_a_preview_shows_the_values_and_names_one_that_comes_out_empty(
+        self, org: Org
+    ) -> None:
+        contact = await make_contact(org.manager, first_name="Фёдор", last_name="Ёлкин")
+        order = await make_order(org.manager, contact_id=contact.id, number="З-17")
+        template = await create_template(
+            org.admin,
+            _whatsapp(
+                content_variables={
+                    "1": "client.first_name",
+                    "2": "order.number ~ ' (' ~ order.status_label ~ ')'",
+                    "3": "client.middle_name",
+                }
+            ),
+        )
+        with pytest.raises(ValidationFailed) as caught:
+            await preview_template(org.admin, template.id, contact_id=contact.id, order_id=order.id)
+        assert error_codes(caught.value) == {"content_variables.3": "render_failed"}
+        assert "empty" in caught.value.errors[0].message.en
+        await update_template(
+            org.admin,
+            template.id,
+            {"content_variables": {**template.content_variables, "3": "client.middle_name or '—'"}},
+            version=1,
+        )
+        preview = await preview_template(
+            org.admin, template.id, contact_id=contact.id, order_id=order.id
+        )
+        assert preview.rendered.content_variables == {"1": "Фёдор", "2": "З-17 (новый)", "3": "—"}
+        assert preview.rendered.body == "Заказ З-17 отправлен"
+
+    async def test_a_template_without_a_content_sid_renders_no_variables(self, org: Org) -> None:
+        contact = await make_contact(org.manager, first_name="Иван")
+        template = await create_template(org.admin, _whatsapp(content_sid=None))
+        preview = await preview_template(org.admin, template.id, contact_id=contact.id)
+        assert preview.rendered.content_variables == {}

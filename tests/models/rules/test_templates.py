@@ -1,5 +1,6 @@
 """Template rules: checks at save name the line and the variable; rendering is sandboxed,
-strict, and escapes values only in HTML channels; the shipped templates pass their own checks."""
+strict, and escapes values only in HTML channels; the shipped templates pass their own checks.
+Content template variables are single expressions, checked and rendered the same way."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from models.rules.default_templates import (
 from models.rules.templates import (
     VARIABLES,
     RenderFailed,
+    check_expression,
     check_template,
     empty_context,
     format_amount,
     render,
+    render_expression,
 )
 
 
@@ -123,3 +126,66 @@ def test_every_default_passes_the_checks_and_renders(template) -> None:  # type:
         assert template.text_body
     if template.language == "ru":
         assert any("а" <= ch <= "я" for ch in body.lower())
+
+
+def test_default_pushes_fit_a_phones_notification() -> None:
+    """Long but real values: a phone shows a title of about 65 characters and a body of about
+    178 (iOS, four lines) before cutting."""
+    context = empty_context()
+    context["client"]["first_name"] = "Константин"
+    context["order"].update(number="ЗК-2026-000123", amount="1 250 000,00", currency="RUB")
+    context["deal"]["title"] = "Поставка станков ЧПУ"
+    context["manager"].update(full_name="Алексей Смирнов", phone="+79161234567")
+    pushes = [t for t in default_templates() if t.channel is Channel.PUSH]
+    assert len(pushes) == 22
+    for template in pushes:
+        title = render(template.subject, context, html=False)
+        body = render(template.body, context, html=False)
+        assert 0 < len(title) <= 65, title
+        assert 0 < len(body) <= 178, body
+        assert template.text_body == ""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "client.first_name",
+        "client.first_name or 'клиент'",
+        "order.number ~ ' / ' ~ deal.title",
+        "order['number'] | upper",
+        "manager.full_name if manager.full_name else company.name",
+    ],
+)
+def test_an_expression_over_known_variables_passes(source: str) -> None:
+    assert check_expression(source) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "code", "line"),
+    [
+        ("client.phone", "unknown_variable", 1),
+        ("discount", "unknown_variable", 1),
+        ("client.__class__", "unknown_variable", 1),
+        ("order.number ~\n client.phone", "unknown_variable", 2),
+        ("(client.first_name", "template_syntax", 1),
+        ("client.first_name }}{{ order.number", "template_syntax", 1),
+        ("{% if x %}", "template_syntax", 1),
+        ("", "template_syntax", 1),
+    ],
+)
+def test_an_expression_names_its_problem_and_line(source: str, code: str, line: int) -> None:
+    [problem] = check_expression(source)
+    assert (problem.code, problem.line) == (code, line)
+
+
+def test_an_expression_renders_to_one_line_of_text_in_the_sandbox() -> None:
+    context = empty_context()
+    context["client"]["first_name"] = "Анна\nМария\t  Ёлкина"
+    context["order"]["number"] = "З-1"
+    assert render_expression("client.first_name", context) == "Анна Мария Ёлкина"
+    assert render_expression("client.last_name or 'клиент'", context) == "клиент"
+    assert render_expression("order.number ~ '/' ~ 7", context) == "З-1/7"
+    assert render_expression("client.last_name", context) == ""
+    for unsafe in ("client.__class__", "client.nope", "client.first_name.__class__"):
+        with pytest.raises(RenderFailed):
+            render_expression(unsafe, context)
