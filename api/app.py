@@ -23,8 +23,9 @@ from models.settings import Settings, get_settings
 VERSION = "0.1.0"
 JSON_BODY_LIMIT = 1 * MiB
 ATTACHMENT_BODY_LIMIT = 20 * MiB
-# Routes that take file uploads; each checks its own JSON bodies against JSON_BODY_LIMIT.
-UPLOAD_PATHS = frozenset({"/v1/interactions"})
+# Routes that take file uploads; the interactions route checks its JSON bodies against
+# JSON_BODY_LIMIT itself, the order import takes only multipart/form-data.
+UPLOAD_PATHS = frozenset({"/v1/interactions", "/v1/orders/import"})
 
 
 def body_limit_for(path: str) -> int:

@@ -201,21 +201,28 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _allowed_methods(request: Request) -> list[str]:
     """Every method the path supports, read from the OpenAPI document: Starlette names only
-    those of the one route it tried, and FastAPI makes one route per method."""
-    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(
+    those of the one route it tried, and FastAPI makes one route per method. A concrete path
+    wins over the templated ones that match it too, as OpenAPI matches paths
+    (`/v1/orders/import` is not an order id)."""
+    table: list[tuple[re.Pattern[str], bool, set[str]]] | None = getattr(
         request.app.state, "allowed_methods", None
     )
     if table is None:
         table = [
             (
                 re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"),
+                "{" not in path,
                 {m.upper() for m in item} | ({"HEAD"} if "get" in item else set()),
             )
             for path, item in request.app.openapi().get("paths", {}).items()
         ]
         request.app.state.allowed_methods = table
     path = request.url.path
-    return sorted({m for pattern, methods in table if pattern.match(path) for m in methods})
+    matches = [(concrete, methods) for pattern, concrete, methods in table if pattern.match(path)]
+    for concrete, methods in matches:
+        if concrete:
+            return sorted(methods)
+    return sorted({m for _, methods in matches for m in methods})
 
 
 def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

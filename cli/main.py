@@ -210,6 +210,44 @@ def rules_replay(
     print(_run(again()))
 
 
+orders_app = typer.Typer(help="Orders: import them from a file.", no_args_is_help=True)
+app.add_typer(orders_app, name="orders")
+
+
+@orders_app.command("import")
+def orders_import(
+    path: Annotated[str, typer.Argument(help="A CSV (UTF-8 or Windows-1251) or XLSX file")],
+    login: Annotated[
+        str,
+        typer.Option(
+            "--as", help="Email or phone of the admin or head importing", show_default=False
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row and report, write nothing")
+    ] = False,
+) -> int:
+    """Create new orders and move known ones to the file's status (the client is notified as on
+    any status change). Exit status 1 when a row failed, 2 when the file cannot be read."""
+    from pathlib import Path
+
+    from cli.database import database
+    from cli.orders import ImportOutcome, ImportRefused, exit_status, import_file, render
+
+    async def run_import() -> ImportOutcome:
+        async with database(_settings().database):
+            return await import_file(Path(path), login, dry_run=dry_run)
+
+    try:
+        outcome = _run(run_import())
+    except ImportRefused as refused:
+        for line in refused.lines:
+            print(f"voronka: {line}", file=sys.stderr)
+        raise SystemExit(2) from None
+    print("\n".join(render(outcome)))
+    return exit_status(outcome)
+
+
 @app.command()
 def createuser(
     email: Annotated[str, typer.Option(help="Login (email)")],

@@ -115,3 +115,26 @@ async def change_order_status(
     await notify_order_status(order, change)
     await emit(ENTITY, order.id, "updated", {"status": (current, target)})
     return order
+
+
+async def change_order_amount(
+    actor: Actor, order_id: int, amount: str, currency: str, *, version: int | None
+) -> Order:
+    """Set the order's amount and currency (the amount as a decimal text, comma or dot), with
+    its audit; the same amount again changes nothing."""
+    order = await get_visible(Order, actor, order_id)
+    errors = FieldErrors()
+    currency = currency.upper()
+    amount_minor = parse_amount(amount, currency, errors)
+    errors.raise_if_any()
+    changes = {
+        "amount_minor": (order.amount_minor, amount_minor),
+        "currency": (order.currency, currency),
+    }
+    real = {name: pair for name, pair in changes.items() if pair[0] != pair[1]}
+    if not real:
+        return order
+    await update_versioned(order, version, **{name: new for name, (_, new) in real.items()})
+    await audit_changes(actor, ENTITY, order.id, real)
+    await emit(ENTITY, order.id, "updated", real)
+    return order
