@@ -226,9 +226,14 @@ def orders_import(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Check every row and report, write nothing")
     ] = False,
+    silent: Annotated[
+        bool,
+        typer.Option("--silent", help="Notify no client: for loading past orders as history"),
+    ] = False,
 ) -> int:
-    """Create new orders and move known ones to the file's status (the client is notified as on
-    any status change). Exit status 1 when a row failed, 2 when the file cannot be read."""
+    """Create new orders and move known ones to the file's status (the client is notified of
+    the status it ends in, as on any status change, unless --silent). Exit status 1 when a row
+    failed, 2 when the file cannot be read."""
     from pathlib import Path
 
     from cli.database import database
@@ -236,7 +241,7 @@ def orders_import(
 
     async def run_import() -> ImportOutcome:
         async with database(_settings().database):
-            return await import_file(Path(path), login, dry_run=dry_run)
+            return await import_file(Path(path), login, dry_run=dry_run, notify=not silent)
 
     try:
         outcome = _run(run_import())

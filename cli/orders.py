@@ -84,7 +84,9 @@ def _read(path: Path, language: str) -> OrderFile:
         ) from None
 
 
-async def import_file(path: Path, login: str, *, dry_run: bool) -> ImportOutcome:
+async def import_file(
+    path: Path, login: str, *, dry_run: bool, notify: bool = True
+) -> ImportOutcome:
     """Import the file as the user with this login; raises ImportRefused for a file that cannot
     be read or a user who may not import, ValidationFailed for an unknown login."""
     actor = await _actor(login)
@@ -98,7 +100,7 @@ async def import_file(path: Path, login: str, *, dry_run: bool) -> ImportOutcome
     outcomes: list[RowOutcome] = []
     for batch in batches(file.rows, BATCH_ROWS):
         async with in_transaction():
-            outcomes += (await import_orders(actor, batch, dry_run=dry_run)).rows
+            outcomes += (await import_orders(actor, batch, dry_run=dry_run, notify=notify)).rows
     report = ImportReport(tuple(outcomes), dry_run=dry_run)
     return ImportOutcome(report, dict(file.columns), actor.language)
 

@@ -237,9 +237,17 @@ async def import_from_file(
     dry_run: Annotated[
         bool, Query(description="Check every row and answer the same report; write nothing")
     ] = False,
+    notify: Annotated[
+        bool,
+        Query(
+            description="False: notify no client of any status (loading past orders as "
+            "history). True: each client hears of the status its order ends in"
+        ),
+    ] = True,
 ) -> OrderImportOut:
     """Admins and heads: create the file's new orders and move known ones (by number) to the
-    file's status and amount; each row is applied or refused on its own. 422 names `file` when
+    file's status and amount, through any steps skipped; each row is applied or refused on its
+    own. 422 names `file` when
     the file cannot be read (format, encoding, columns, limits). See docs/operations.md."""
     require_importer(actor)
     data = await file.read(MAX_FILE_BYTES + 1)
@@ -252,6 +260,6 @@ async def import_from_file(
     # A transaction per batch of rows: a large file never holds the database for long.
     for batch in batches(parsed.rows, BATCH_ROWS):
         async with in_transaction():
-            outcomes += (await import_orders(actor, batch, dry_run=dry_run)).rows
+            outcomes += (await import_orders(actor, batch, dry_run=dry_run, notify=notify)).rows
     report = ImportReport(tuple(outcomes), dry_run=dry_run)
     return _import_out(report, dict(parsed.columns), request_language(request))

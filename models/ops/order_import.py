@@ -36,6 +36,7 @@ from models.ops.orders import change_order_amount, change_order_status, create_o
 from models.ops.sessions import find_user
 from models.rules.money import parse_amount
 from models.rules.order_import import NUMBER_LENGTH, ImportRow, OrderLine, check_line
+from models.rules.orders import steps_to
 from models.scope import assignable_user, visible
 from models.text import Text
 
@@ -132,12 +133,15 @@ class _RolledBack(Exception):
     """Leaves the dry run's transaction, undoing everything it wrote."""
 
 
-async def import_orders(actor: Actor, rows: Iterable[ImportRow], *, dry_run: bool) -> ImportReport:
+async def import_orders(
+    actor: Actor, rows: Iterable[ImportRow], *, dry_run: bool, notify: bool = True
+) -> ImportReport:
     """Create or update the orders of `rows`, each row in its own savepoint, in the caller's
-    transaction. `dry_run`: the same, then rolled back."""
+    transaction. `dry_run`: the same, then rolled back. `notify=False`: no client is told of
+    any status (loading past orders)."""
     require_importer(actor)
     rows = list(rows)
-    importer = _Importer(actor)
+    importer = _Importer(actor, notify=notify)
     if not dry_run:
         await importer.load(rows)
         return ImportReport(tuple([await importer.row(row) for row in rows]), dry_run=False)
@@ -168,8 +172,9 @@ _NOTHING = _Change(None, None)
 
 
 class _Importer:
-    def __init__(self, actor: Actor) -> None:
+    def __init__(self, actor: Actor, *, notify: bool) -> None:
         self.actor = actor
+        self.notify = notify
         # The known orders by number, as this import leaves them: loaded once for the file (a
         # daily export repeats mostly unchanged orders, which then cost no query at all).
         self.orders: dict[str, Order] = {}
@@ -244,9 +249,7 @@ class _Importer:
             )
             action = RowAction.UPDATED
         if change.status is not None:
-            order = await change_order_status(
-                self.actor, order.id, change.status, version=None, comment=line.comment
-            )
+            order = await self._move(order, change.status, line.comment)
             action = RowAction.STATUS_CHANGED
         return order, action
 
@@ -266,10 +269,22 @@ class _Importer:
         errors.raise_if_any()
         order = await create_order(self.actor, values)
         if line.status is not None and line.status is not OrderStatus.NEW:
-            order = await change_order_status(
-                self.actor, order.id, line.status, version=None, comment=line.comment
-            )
+            order = await self._move(order, line.status, line.comment)
         return order
+
+    async def _move(self, order: Order, target: OrderStatus, comment: str) -> Order:
+        """Take the order to the file's status through the steps it skipped (confirmed →
+        delivered goes through shipped), each with its history row and audit; the client hears
+        of the last one only. Where no steps lead, `change_order_status` refuses the move with
+        its own words."""
+        steps = steps_to(OrderStatus(order.status), target) or [target]
+        for step in steps[:-1]:
+            order = await change_order_status(
+                self.actor, order.id, step, version=None, notify=False
+            )
+        return await change_order_status(
+            self.actor, order.id, target, version=None, comment=comment, notify=self.notify
+        )
 
     async def _contact(self, line: OrderLine, errors: FieldErrors) -> int | None:
         found: dict[str, int] = {}

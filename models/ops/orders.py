@@ -79,10 +79,17 @@ async def create_order(actor: Actor, values: Mapping[str, Any]) -> Order:
 
 
 async def change_order_status(
-    actor: Actor, order_id: int, status: str, *, version: int | None, comment: str = ""
+    actor: Actor,
+    order_id: int,
+    status: str,
+    *,
+    version: int | None,
+    comment: str = "",
+    notify: bool = True,
 ) -> Order:
     """Move the order to another status, with its history row and audit, and notify its contact
-    (models/ops/notifications.py) in the same transaction."""
+    (models/ops/notifications.py) in the same transaction. `notify=False`: the client is not
+    told (a step an import passes through, or past orders loaded as history)."""
     order = await get_visible(Order, actor, order_id)
     try:
         target = OrderStatus(status)
@@ -112,7 +119,8 @@ async def change_order_status(
         by_id=actor.user_id,
     )
     await audit_changes(actor, ENTITY, order.id, {"status": (current, target)}, action="status")
-    await notify_order_status(order, change)
+    if notify:
+        await notify_order_status(order, change)
     await emit(ENTITY, order.id, "updated", {"status": (current, target)})
     return order
 

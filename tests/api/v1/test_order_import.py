@@ -117,6 +117,23 @@ async def test_a_dry_run_of_an_xlsx_file_writes_nothing(staff: Staff) -> None:
     assert not await Order.exists()
 
 
+async def test_past_orders_load_without_telling_their_clients(staff: Staff) -> None:
+    await make_contact(
+        await actor_for(staff.manager), phones=["+79161234567"], preferred_channels=["email"]
+    )
+    data = b"number;status;phone\r\nP-1;completed;+79161234567\r\n"
+    response = await staff.client.post(
+        "/v1/orders/import",
+        params={"notify": "false"},
+        files=upload(data),
+        headers=await staff.headers(staff.head),
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1
+    assert (await Order.get(number="P-1")).status is OrderStatus.COMPLETED
+    assert not await OutboundMessage.exists()
+
+
 async def test_a_manager_is_refused_before_the_file_is_read(staff: Staff) -> None:
     response = await staff.client.post(
         "/v1/orders/import",
