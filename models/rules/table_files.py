@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -27,6 +28,12 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 50
 MAX_CELL = 10_000  # characters: far above any real cell, low enough to bound memory per row
+# Lines read, blank ones included: a sheet that declares a million empty rows is refused after
+# this many instead of being walked to its end.
+MAX_RECORDS = 2 * MAX_ROWS
+# What the parts of an XLSX zip may unpack to: openpyxl holds the shared strings in memory, so a
+# small zip that unpacks to gigabytes is refused before it is opened.
+MAX_XLSX_UNPACKED = 200 * 1024 * 1024
 
 _XLSX_MAGIC = b"PK\x03\x04"
 _OLD_EXCEL_MAGIC = b"\xd0\xcf\x11\xe0"  # the OLE2 container of .xls (Excel 97-2003)
@@ -49,6 +56,10 @@ _TOO_MANY_COLUMNS = Text("Слишком много столбцов: не бо�
 _OLD_EXCEL = Text(
     "Формат .xls (Excel 97–2003) не поддерживается: сохраните файл как .xlsx или CSV.",
     "The .xls format (Excel 97–2003) is not supported: save the file as .xlsx or CSV.",
+)
+_XLSX_TOO_LARGE = Text(
+    "Таблица XLSX слишком велика в распакованном виде: сохраните её как CSV или разделите.",
+    "The XLSX workbook is too large unpacked: save it as CSV or split it.",
 )
 _BAD_XLSX = Text(
     "Не удалось прочитать файл XLSX: он повреждён или это не таблица Excel.",
@@ -102,6 +113,8 @@ def _table(records: Records) -> Table:
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for number, cells in records:
+        if number > MAX_RECORDS:
+            raise file_error("too_many_rows", _TOO_MANY_ROWS)
         if not any(cells):
             continue
         if any(len(cell) > MAX_CELL for cell in cells):
@@ -159,7 +172,9 @@ def _csv_records(text: str) -> Records:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
     try:
         for number, cells in enumerate(reader, start=1):
-            yield number, [cell.strip() for cell in cells]
+            # Cells past the widest header allowed are never read (a header longer than that is
+            # refused), so a row of a million separators costs no more than a short one.
+            yield number, [cell.strip() for cell in cells[: MAX_COLUMNS + 1]]
     except csv.Error as error:
         problem = _BAD_CSV.format(line=reader.line_num, problem=error)
         raise file_error("unreadable", problem) from None
@@ -184,10 +199,21 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+def _check_unpacked_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise file_error("unreadable", _BAD_XLSX) from error
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise file_error("too_large", _XLSX_TOO_LARGE)
+
+
 def _xlsx_table(data: bytes) -> Table:
     # Imported here: only an XLSX file pays for loading openpyxl.
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
@@ -197,10 +223,13 @@ def _xlsx_table(data: bytes) -> Table:
     try:
         if not workbook.worksheets:
             raise file_error("empty_file", _EMPTY)
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        # Read-only mode pads every row to the width the sheet declares, up to 16,384 cells.
+        sheet = workbook.worksheets[0]
+        width = min(sheet.max_column or 1, MAX_COLUMNS + 1)
+        rows = sheet.iter_rows(values_only=True, max_col=width)
         try:
             return _table(
-                (number, [cell_text(value) for value in values[: MAX_COLUMNS + 1]])
+                (number, [cell_text(value) for value in values])
                 for number, values in enumerate(rows, start=1)
             )
         except ValidationFailed:

@@ -127,3 +127,32 @@ def test_a_broken_csv_names_the_line() -> None:
     (error,) = raised.value.errors
     assert error.code == "unreadable"
     assert "line" in error.message.en
+
+
+def test_a_sheet_of_declared_emptiness_is_refused_without_walking_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(table_files, "MAX_RECORDS", 50)
+    assert refused(b"number\n1\n" + b"\n" * 60) == {"file": "too_many_rows"}
+    book = Workbook()
+    book.active.append(["number"])
+    book.active.append(["A-1"])
+    # Read-only openpyxl yields every row up to the last used cell, as wide as the sheet.
+    book.active.cell(row=1_000_000, column=16_000, value="x")
+    out = io.BytesIO()
+    book.save(out)
+    assert refused(out.getvalue()) == {"file": "too_many_rows"}
+
+
+def test_a_workbook_that_unpacks_too_large_is_refused_before_it_is_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(table_files, "MAX_XLSX_UNPACKED", 1000)
+    assert refused(xlsx(["number"], ["A-1"])) == {"file": "too_large"}
+
+
+def test_cells_past_the_widest_header_are_not_kept() -> None:
+    table = read_table(b"number;status\nA-1;new" + b";" * 1_000_000 + b"\n")
+    [(_, cells)] = table.rows
+    assert len(cells) == table_files.MAX_COLUMNS + 1
+    assert cells[:2] == ["A-1", "new"]
