@@ -58,7 +58,7 @@ from models.entities import (
 from models.errors import DomainError, FieldError, NotFound, ValidationFailed
 from models.events import Event
 from models.ops.org import require_admin
-from models.ops.outbox import Refs, enqueue_for_contact
+from models.ops.outbox import Refs, clients_are_quiet, enqueue_for_contact
 from models.queries.rows import fetch
 from models.queries.workload import least_loaded_user
 from models.rules.automation import (
@@ -345,6 +345,8 @@ async def _send_template(
         deal_id=record.id if entity is RuleEntity.DEAL else getattr(record, "deal_id", None),
         manager_id=getattr(record, "owner_id", None) or getattr(record, "assignee_id", None),
     )
+    if clients_are_quiet():
+        return {"status": "skipped", "detail": "the client is not told of this change (import)"}
     message = await enqueue_for_contact(contact, purpose, dedup_key=dedup_key, refs=refs)
     if message is None:
         return {"status": "skipped", "detail": f"no active template for {purpose}"}

@@ -33,6 +33,7 @@ from models.errors import (
     ValidationFailed,
 )
 from models.ops.orders import change_order_amount, change_order_status, create_order
+from models.ops.outbox import clients_quiet
 from models.ops.sessions import find_user
 from models.rules.money import parse_amount
 from models.rules.order_import import NUMBER_LENGTH, ImportRow, OrderLine, check_line
@@ -137,11 +138,14 @@ async def import_orders(
     actor: Actor, rows: Iterable[ImportRow], *, dry_run: bool, notify: bool = True
 ) -> ImportReport:
     """Create or update the orders of `rows`, each row in its own savepoint, in the caller's
-    transaction. `dry_run`: the same, then rolled back. `notify=False`: no client is told of
-    any status (loading past orders)."""
+    transaction. `dry_run`: the same, then rolled back. `notify=False`: no client hears of
+    anything the import does, from the status notifications or the rules (loading past orders)."""
     require_importer(actor)
+    if not notify:
+        with clients_quiet():
+            return await import_orders(actor, rows, dry_run=dry_run)
     rows = list(rows)
-    importer = _Importer(actor, notify=notify)
+    importer = _Importer(actor)
     if not dry_run:
         await importer.load(rows)
         return ImportReport(tuple([await importer.row(row) for row in rows]), dry_run=False)
@@ -172,9 +176,8 @@ _NOTHING = _Change(None, None)
 
 
 class _Importer:
-    def __init__(self, actor: Actor, *, notify: bool) -> None:
+    def __init__(self, actor: Actor) -> None:
         self.actor = actor
-        self.notify = notify
         # The known orders by number, as this import leaves them: loaded once for the file (a
         # daily export repeats mostly unchanged orders, which then cost no query at all).
         self.orders: dict[str, Order] = {}
@@ -275,15 +278,15 @@ class _Importer:
     async def _move(self, order: Order, target: OrderStatus, comment: str) -> Order:
         """Take the order to the file's status through the steps it skipped (confirmed →
         delivered goes through shipped), each with its history row and audit; the client hears
-        of the last one only. Where no steps lead, `change_order_status` refuses the move with
-        its own words."""
+        of the last one only: nothing written during the steps reaches a client, a rule's
+        message neither (`clients_quiet`). Where no steps lead, `change_order_status` refuses
+        the move with its own words."""
         steps = steps_to(OrderStatus(order.status), target) or [target]
-        for step in steps[:-1]:
-            order = await change_order_status(
-                self.actor, order.id, step, version=None, notify=False
-            )
+        with clients_quiet():
+            for step in steps[:-1]:
+                order = await change_order_status(self.actor, order.id, step, version=None)
         return await change_order_status(
-            self.actor, order.id, target, version=None, comment=comment, notify=self.notify
+            self.actor, order.id, target, version=None, comment=comment
         )
 
     async def _contact(self, line: OrderLine, errors: FieldErrors) -> int | None:

@@ -85,11 +85,9 @@ async def change_order_status(
     *,
     version: int | None,
     comment: str = "",
-    notify: bool = True,
 ) -> Order:
     """Move the order to another status, with its history row and audit, and notify its contact
-    (models/ops/notifications.py) in the same transaction. `notify=False`: the client is not
-    told (a step an import passes through, or past orders loaded as history)."""
+    (models/ops/notifications.py) in the same transaction (unless `clients_quiet`)."""
     order = await get_visible(Order, actor, order_id)
     try:
         target = OrderStatus(status)
@@ -119,8 +117,7 @@ async def change_order_status(
         by_id=actor.user_id,
     )
     await audit_changes(actor, ENTITY, order.id, {"status": (current, target)}, action="status")
-    if notify:
-        await notify_order_status(order, change)
+    await notify_order_status(order, change)
     await emit(ENTITY, order.id, "updated", {"status": (current, target)})
     return order
 

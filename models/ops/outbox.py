@@ -23,7 +23,9 @@ due again and is delivered once more: at least once, at most one duplicate per c
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -268,6 +270,25 @@ async def plan_message(
     return Plan(state, ranked[0], consent_purpose, language, reason=why, problems=tuple(problems))
 
 
+_clients_quiet: ContextVar[bool] = ContextVar("voronka_clients_quiet", default=False)
+
+
+@contextmanager
+def clients_quiet() -> Iterator[None]:
+    """Within it no message to a client is written, whoever asks (a status notification, an
+    automation rule's template): for changes the client must not hear of, such as the steps an
+    order import walks through or past orders loaded as history. Staff notices still go."""
+    token = _clients_quiet.set(True)
+    try:
+        yield
+    finally:
+        _clients_quiet.reset(token)
+
+
+def clients_are_quiet() -> bool:
+    return _clients_quiet.get()
+
+
 async def enqueue_for_contact(
     contact: Contact,
     purpose: str,
@@ -284,11 +305,14 @@ async def enqueue_for_contact(
 
     Returns the message (queued; failed with the reason when no channel is usable; cancelled
     when marketing lacks consent), the one written earlier under `dedup_key`, or None when no
-    active template has this purpose: that notification is switched off. A fallback that finds
+    active template has this purpose (that notification is switched off) or within
+    `clients_quiet`. A fallback that finds
     no further channel writes nothing either (the failed message it replaces says why).
     `templates` and `channels` narrow the choice (a manager picked one template, or a channel).
     """
     _check_key(dedup_key)
+    if _clients_quiet.get():
+        return None
     existing = await OutboundMessage.get_or_none(dedup_key=dedup_key)
     if existing is not None:
         return existing

@@ -20,6 +20,7 @@ from models.entities import (
     OrderStatus,
     OrderStatusChange,
     OutboundMessage,
+    Task,
     User,
 )
 from models.errors import Forbidden
@@ -27,7 +28,7 @@ from models.ops.order_import import ImportReport, RowAction, import_orders
 from models.ops.orders import change_order_status
 from models.ops.templates import install_default_templates
 from models.rules.order_import import read_order_file
-from tests.factories import VALID_INNS, Org, make_company, make_contact, make_order
+from tests.factories import VALID_INNS, Org, make_company, make_contact, make_order, make_rule
 from tests.models.expect import assert_bilingual
 
 pytestmark = pytest.mark.usefixtures("db", "templates", "email_only")
@@ -388,3 +389,24 @@ async def test_a_silent_import_loads_past_orders_and_tells_nobody(org: Org) -> N
     assert (await Order.get(id=known.id)).status is OrderStatus.PAID
     assert (await Order.get(number="F-2")).status is OrderStatus.COMPLETED
     assert not await OutboundMessage.filter(purpose__startswith="order_status.").exists()
+
+
+async def test_rules_on_a_walked_step_tell_the_client_nothing_but_still_run(org: Org) -> None:
+    await make_rule(
+        entity="order",
+        trigger={"on": "field_changed", "field": "status", "to": "shipped"},
+        actions=[
+            {"do": "send_template", "purpose": "proposal_sent"},
+            {"do": "create_task", "title": "Проверить отгрузку"},
+        ],
+    )
+    await _client(org, IVAN, "ivan@example.test")
+    report = await run(org.head, csv("number;status;phone", f"G-1;delivered;{IVAN}"))
+    assert report.failed == 0
+    told = await OutboundMessage.all().values_list("purpose", flat=True)
+    assert told == ["order_status.delivered"], "not the rule's message about «shipped»"
+    assert await Task.filter(title="Проверить отгрузку").count() == 1, "staff work still done"
+
+    silent = await run(org.head, csv("number;status;phone", f"G-2;shipped;{IVAN}"), notify=False)
+    assert silent.failed == 0
+    assert await OutboundMessage.all().count() == 1, "a silent import tells nobody anything"
