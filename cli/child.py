@@ -29,18 +29,24 @@ SCHEDULER_COMMAND = (sys.executable, "-m", "cli.main", "scheduler", "--as-child"
 
 
 class ChildProcess:
-    """One command kept running until `stop`: a child that exits on its own is started again,
-    after 1 s, 2 s, 4 s … up to a minute while it keeps failing at once."""
+    """One command kept running until `stop`: a child that exits on its own, or cannot be
+    started, is started again after 1 s, 2 s, 4 s … up to a minute while it keeps failing."""
 
     def __init__(self, name: str, command: Sequence[str]) -> None:
         self.name = name
         self.command = list(command)
         self.process: asyncio.subprocess.Process | None = None
         self._keeper: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def start(self) -> None:
         await self._spawn()
         self._keeper = asyncio.create_task(self._keep_running(), name=f"{self.name}-keeper")
+
+    def stop_restarting(self) -> None:
+        """From the moment shutdown begins: a child that exits now (a service manager signals
+        the whole group) is not started again behind the host's back."""
+        self._stopping = True
 
     async def _spawn(self) -> None:
         # Its own session: a Ctrl-C at the terminal reaches the API, which stops the child in
@@ -55,24 +61,39 @@ class ChildProcess:
     async def _keep_running(self) -> None:
         delay = FIRST_RESTART_DELAY_S
         loop = asyncio.get_running_loop()
-        while True:
-            assert self.process is not None
-            started = loop.time()
-            code = await self.process.wait()
-            if loop.time() - started >= HEALTHY_RUN_S:
-                delay = FIRST_RESTART_DELAY_S
-            log.warning(
-                "%s process exited with code %s; starting it again in %.0f s",
-                self.name,
-                code,
-                delay,
-            )
+        while not self._stopping:
+            if self.process is not None:
+                started = loop.time()
+                code = await self.process.wait()
+                if self._stopping:
+                    return
+                if loop.time() - started >= HEALTHY_RUN_S:
+                    delay = FIRST_RESTART_DELAY_S
+                log.warning(
+                    "%s process exited with code %s; starting it again in %.0f s",
+                    self.name,
+                    code,
+                    delay,
+                )
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RESTART_DELAY_S)
-            await self._spawn()
+            if self._stopping:
+                return
+            try:
+                await self._spawn()
+            except OSError as error:
+                # Out of processes or memory for a moment: try again, never give up silently.
+                self.process = None
+                log.error(
+                    "%s process could not be started (%s); trying again in %.0f s",
+                    self.name,
+                    error,
+                    delay,
+                )
 
     async def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not finished within `STOP_GRACE_S`."""
+        self.stop_restarting()
         if self._keeper is not None:
             self._keeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -104,8 +104,14 @@ async def serve(settings: Settings) -> None:
         )
         server = _Server(config)
         loop = asyncio.get_running_loop()
+
+        def shut_down() -> None:
+            if scheduler is not None:
+                scheduler.stop_restarting()
+            server.request_exit()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, server.request_exit)
+            loop.add_signal_handler(signum, shut_down)
         try:
             await server.serve()
         finally:
