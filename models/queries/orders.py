@@ -23,6 +23,7 @@ from models.errors import NotFound
 from models.ops.notifications import order_status_dedup_key
 from models.queries.cards import Subject, get_subject
 from models.queries.paging import Page, keyset_page, parse_sort
+from models.rules.order_import import NUMBER_LENGTH
 from models.scope import get_visible, visible
 
 SORTS: dict[str, type] = {
@@ -178,7 +179,9 @@ async def order_card_by_number(actor: Actor, number: str) -> OrderCard:
     """The card of the order with this number, if the actor may see it: an order of another
     office is not found, like a number nobody has."""
     wanted = clean_number(number)
-    order = await visible(Order, actor).get_or_none(number=wanted) if wanted else None
+    # Only what a number can be: a longer one or a NUL fails Tortoise's or PostgreSQL's checks.
+    possible = wanted and len(wanted) <= NUMBER_LENGTH and "\x00" not in wanted
+    order = await visible(Order, actor).get_or_none(number=wanted) if possible else None
     if order is None:
         raise NotFound("order", wanted)
     return await _card(actor, order)

@@ -483,6 +483,8 @@ async def test_order_command_opens_the_card_by_number_for_orders_the_actor_may_s
     nobody = telegram.texts(OLGA)[-1]
     assert foreign == "Заказ №Ю-1 не найден: номер неверен или заказ вам недоступен."
     assert nobody == "Заказ №НЕТ-999 не найден: номер неверен или заказ вам недоступен."
+    await telegram.send(OLGA, "/order " + "9" * 100)  # longer than any number: not a crash
+    assert telegram.texts(OLGA)[-1].endswith("не найден: номер неверен или заказ вам недоступен.")
     await telegram.send(OLGA, "/order")
     assert telegram.texts(OLGA)[-1] == "Напишите номер заказа: /order З-17"
 
