@@ -1,8 +1,10 @@
 """The company's client app: push subscriptions, with no sign-in (/v1/client, ADR 0024).
 
+- `GET /v1/client/push-consent`: the consent text the app shows before it subscribes, and its
+  version.
 - `POST /v1/client/push-subscriptions`: a subscription token a manager issued (`sub_…`, the one
-  in the Telegram link) and the device's FCM token subscribe the device to the client's
-  notifications. Repeating it is harmless.
+  in the Telegram link), the device's FCM token and the version of the consent text the person
+  agreed to subscribe the device to the client's notifications. Repeating it is harmless.
 - `POST /v1/client/push-subscriptions/unsubscribe`: the device gets nothing more.
 - `POST /v1/client/push-subscriptions/refresh`: Firebase rotated the device's FCM token.
 
@@ -63,6 +65,17 @@ class PushSubscriptionIn(Input):
     token: SubscriptionToken
     fcm_token: FcmToken
     platform: Literal["android", "ios", "web"]
+    consent_text_version: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The version of the consent text (GET /v1/client/push-consent) the person "
+        "saw and agreed to; 422 `outdated_consent_text` when it is no longer the current one",
+    )
+
+
+class PushConsentOut(Output):
+    consent_text: str = Field(description="Show it before subscribing (in Accept-Language)")
+    consent_text_version: str = Field(description="Send it back when subscribing")
 
 
 class PushUnsubscriptionIn(Input):
@@ -82,8 +95,7 @@ class ClientOrderOut(Output):
 
 class PushSubscriptionOut(Output):
     consent_text: str = Field(
-        description="Show it to the person: their consent to service notifications on this "
-        "device is recorded as given to this text (in Accept-Language)"
+        description="The text the consent is recorded as given to (in Accept-Language)"
     )
     consent_text_version: str = Field(description="The version of that text, as recorded")
     language: Literal["ru", "en"] = Field(description="The language notifications come in")
@@ -96,6 +108,16 @@ class PushTokenRefreshOut(Output):
     subscribed: bool = Field(
         description="False: the old token had no subscription (or it was dropped because FCM "
         "reported the device gone); ask the person for a new subscription link"
+    )
+
+
+@router.get("/push-consent", operation_id="getClientPushConsent")
+async def push_consent(request: Request) -> PushConsentOut:
+    """The text the person agrees to by subscribing this device: show it, then subscribe with
+    its version."""
+    return PushConsentOut(
+        consent_text=CONSENT_TEXT.get(request_language(request)),
+        consent_text_version=CONSENT_TEXT_VERSION,
     )
 
 
@@ -113,7 +135,9 @@ async def subscribe(
     device that uses it: this device may repeat the call (same answer, nothing doubled), any
     other device gets the same 422 as for a wrong or expired token (`errors[0].field` `token`,
     code `invalid_subscription_token`). 409 `push_not_configured`: the server sends no push."""
-    subscribed = await subscribe_push_device(body.token, body.fcm_token, body.platform)
+    subscribed = await subscribe_push_device(
+        body.token, body.fcm_token, body.platform, body.consent_text_version
+    )
     language = request_language(request)
     order = subscribed.order
     return PushSubscriptionOut(

@@ -77,6 +77,12 @@ _BAD_FCM_TOKEN = Text(
     "Invalid FCM token: 32 to 255 Latin letters, digits and '-', '_', ':'.",
 )
 _BAD_PLATFORM = Text("Платформа: android, ios или web.", "Platform: android, ios or web.")
+_OUTDATED_CONSENT = Text(
+    "Текст согласия изменился: покажите человеку текущий (GET /v1/client/push-consent) и "
+    "отправьте его версию.",
+    "The consent text has changed: show the person the current one (GET /v1/client/push-consent) "
+    "and send its version.",
+)
 
 
 class PushNotConfigured(DomainError):
@@ -103,11 +109,18 @@ def _check_fcm_token(fcm_token: str, errors: FieldErrors, field: str = "fcm_toke
         errors.add(field, "invalid_fcm_token", _BAD_FCM_TOKEN)
 
 
-async def subscribe_push_device(token: str, fcm_token: str, platform: str) -> PushSubscribed:
-    """Subscribe the client app's device to the notifications of the token's contact. Raises
-    ValidationFailed (`token` for a token that is unknown, expired or bound to another device,
-    all alike; `fcm_token`, `platform` for their shape) and PushNotConfigured."""
+async def subscribe_push_device(
+    token: str, fcm_token: str, platform: str, consent_text_version: str
+) -> PushSubscribed:
+    """Subscribe the client app's device to the notifications of the token's contact, the
+    person having agreed to the consent text of `consent_text_version`, which the app showed
+    before asking (152-FZ: a consent is to the words that were shown). Raises ValidationFailed
+    (`token` for a token that is unknown, expired or bound to another device, all alike;
+    `fcm_token`, `platform` for their shape; `consent_text_version` when it is not the current
+    text's) and PushNotConfigured."""
     errors = FieldErrors()
+    if consent_text_version != CONSENT_TEXT_VERSION:
+        errors.add("consent_text_version", "outdated_consent_text", _OUTDATED_CONSENT)
     _check_fcm_token(fcm_token, errors)
     if platform not in PLATFORMS:
         errors.add("platform", "invalid_choice", _BAD_PLATFORM)

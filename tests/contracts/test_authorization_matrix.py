@@ -181,6 +181,7 @@ PUBLIC = {
     "getHealth",
     "login",
     "refreshTokens",
+    "getClientPushConsent",
     "subscribeClientPush",
     "unsubscribeClientPush",
     "refreshClientPushToken",

@@ -186,9 +186,16 @@ class World:
         )
         assert link.status_code == 201, link.text
         assert link.json()["channels"] == ["telegram", "push"]
+        consent = await self.api.get("/v1/client/push-consent")
+        assert consent.status_code == 200, consent.text
         response = await self.api.post(
             "/v1/client/push-subscriptions",
-            json={"token": link.json()["token"], "fcm_token": fcm, "platform": "android"},
+            json={
+                "token": link.json()["token"],
+                "fcm_token": fcm,
+                "platform": "android",
+                "consent_text_version": consent.json()["consent_text_version"],
+            },
         )
         assert response.status_code == 201, response.text
         assert response.json()["order"]["number"] == pick.number

@@ -66,7 +66,12 @@ async def _issue(staff: Staff, path: str) -> dict[str, Any]:
 
 
 def _subscription(token: str, fcm: str = PHONE, platform: str = "android") -> dict[str, str]:
-    return {"token": token, "fcm_token": fcm, "platform": platform}
+    return {
+        "token": token,
+        "fcm_token": fcm,
+        "platform": platform,
+        "consent_text_version": CONSENT_TEXT_VERSION,
+    }
 
 
 async def test_a_device_subscribes_with_the_managers_token(
@@ -144,12 +149,38 @@ async def test_fcm_tokens_platforms_and_fields_are_checked(
         (_subscription(token, PHONE[:-1] + "/"), "fcm_token", "string_pattern_mismatch"),
         (_subscription(token, platform="symbian"), "platform", "literal_error"),
         ({**_subscription(token), "contact_id": contact.id}, "contact_id", "extra_forbidden"),
-        ({"fcm_token": PHONE, "platform": "ios"}, "token", "missing"),
+        ({k: v for k, v in _subscription(token).items() if k != "token"}, "token", "missing"),
     ):
         response = await phone.post(SUBSCRIPTIONS, json=body)
         assert response.status_code == 422, (body, response.text)
         assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(field, code)]
     assert not await ChannelIdentity.exists()
+
+
+async def test_the_app_shows_the_consent_text_before_it_subscribes(
+    staff: Staff, phone: httpx.AsyncClient
+) -> None:
+    for language, text in (("ru", CONSENT_TEXT.ru), ("en", CONSENT_TEXT.en)):
+        response = await phone.get("/v1/client/push-consent", headers={"Accept-Language": language})
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "consent_text": text,
+            "consent_text_version": CONSENT_TEXT_VERSION,
+        }
+    contact = await make_contact(await actor_for(staff.manager))
+    token = (await _issue(staff, f"/v1/contacts/{contact.id}/telegram-subscription"))["token"]
+    without = {k: v for k, v in _subscription(token).items() if k != "consent_text_version"}
+    for body, code in (
+        (without, "missing"),
+        ({**without, "consent_text_version": "push-service-0"}, "outdated_consent_text"),
+    ):
+        response = await phone.post(SUBSCRIPTIONS, json=body)
+        assert response.status_code == 422, response.text
+        assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+            ("consent_text_version", code)
+        ]
+    assert not await ChannelIdentity.exists()
+    assert not await Consent.exists(), "no consent to a text the person did not see"
 
 
 async def test_a_server_without_push_says_so(staff: Staff, phone: httpx.AsyncClient) -> None:

@@ -74,7 +74,7 @@ async def _audit(contact: Contact) -> list[str]:
 async def test_a_device_subscribes_with_a_service_consent_and_push_first(org: Org) -> None:
     contact = await make_contact(org.manager, preferred_channels=["email", "sms"])
     token = await _token(org, contact)
-    subscribed = await subscribe_push_device(token, PHONE, "android")
+    subscribed = await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION)
     assert (subscribed.contact.id, subscribed.order, subscribed.language) == (
         contact.id,
         None,
@@ -101,10 +101,10 @@ async def test_a_device_subscribes_with_a_service_consent_and_push_first(org: Or
 async def test_the_same_device_again_changes_nothing(org: Org) -> None:
     contact = await make_contact(org.manager)
     token = await _token(org, contact)
-    await subscribe_push_device(token, PHONE, "ios")
+    await subscribe_push_device(token, PHONE, "ios", CONSENT_TEXT_VERSION)
     version = (await Contact.get(id=contact.id)).version
     audited = await _audit(contact)
-    again = await subscribe_push_device(token, PHONE, "ios")
+    again = await subscribe_push_device(token, PHONE, "ios", CONSENT_TEXT_VERSION)
     assert again.contact.id == contact.id
     assert await ChannelIdentity.filter(contact_id=contact.id).count() == 1
     assert await Consent.filter(contact_id=contact.id).count() == 1
@@ -114,14 +114,14 @@ async def test_the_same_device_again_changes_nothing(org: Org) -> None:
 
 async def test_an_empty_order_becomes_push_then_the_default(org: Org) -> None:
     contact = await make_contact(org.manager)
-    await subscribe_push_device(await _token(org, contact), PHONE, "web")
+    await subscribe_push_device(await _token(org, contact), PHONE, "web", CONSENT_TEXT_VERSION)
     reloaded = await Contact.get(id=contact.id)
     assert reloaded.preferred_channels == ["push", "telegram", "whatsapp", "sms", "email"]
 
 
 async def test_an_order_that_names_push_is_the_clients_choice_and_stays(org: Org) -> None:
     contact = await make_contact(org.manager, preferred_channels=["telegram", "push", "email"])
-    await subscribe_push_device(await _token(org, contact), PHONE, "android")
+    await subscribe_push_device(await _token(org, contact), PHONE, "android", CONSENT_TEXT_VERSION)
     reloaded = await Contact.get(id=contact.id)
     assert reloaded.preferred_channels == ["telegram", "push", "email"]
     assert reloaded.version == contact.version
@@ -130,13 +130,13 @@ async def test_an_order_that_names_push_is_the_clients_choice_and_stays(org: Org
 async def test_the_token_is_bound_to_the_first_device_and_separately_to_a_chat(org: Org) -> None:
     contact = await make_contact(org.manager)
     token = (await issue_subscription(org.manager, BOT, contact_id=contact.id)).token
-    await subscribe_push_device(token, PHONE, "android")
+    await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION)
     with pytest.raises(ValidationFailed) as caught:
-        await subscribe_push_device(token, OTHER_PHONE, "android")
+        await subscribe_push_device(token, OTHER_PHONE, "android", CONSENT_TEXT_VERSION)
     assert error_codes(caught.value) == {"token": "invalid_subscription_token"}
     # The Telegram chat is bound on its own: one token serves one chat and one device.
     assert await subscribe_telegram_chat(token, 4242) is not None
-    assert await subscribe_push_device(token, PHONE, "android") is not None
+    assert await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION) is not None
     addresses = await ChannelIdentity.filter(contact_id=contact.id).values_list(
         "channel", "address"
     )
@@ -148,13 +148,13 @@ async def test_wrong_expired_and_foreign_tokens_get_one_answer(
 ) -> None:
     contact = await make_contact(org.manager)
     taken = await _token(org, contact)
-    await subscribe_push_device(taken, PHONE, "android")
+    await subscribe_push_device(taken, PHONE, "android", CONSENT_TEXT_VERSION)
     expired = await _token(org, contact)
     clock.advance(SUBSCRIPTION_TTL + timedelta(seconds=1))
     errors = []
     for token in ("sub_" + "x" * 32, "not-a-subscription-token", expired, taken):
         with pytest.raises(ValidationFailed) as caught:
-            await subscribe_push_device(token, OTHER_PHONE, "android")
+            await subscribe_push_device(token, OTHER_PHONE, "android", CONSENT_TEXT_VERSION)
         errors.extend(caught.value.errors)
     assert {(e.field, e.code, e.message) for e in errors} == {
         ("token", "invalid_subscription_token", INVALID_TOKEN)
@@ -166,7 +166,7 @@ async def test_an_order_token_subscribes_the_orders_contact(org: Org) -> None:
     contact = await make_contact(org.manager)
     order = await make_order(org.manager, contact_id=contact.id, number="Z-9")
     link = await issue_subscription(org.manager, None, order_id=order.id)
-    subscribed = await subscribe_push_device(link.token, PHONE, "ios")
+    subscribed = await subscribe_push_device(link.token, PHONE, "ios", CONSENT_TEXT_VERSION)
     assert subscribed.contact.id == contact.id
     assert subscribed.order is not None
     assert subscribed.order.number == "Z-9"
@@ -179,10 +179,10 @@ async def test_bad_fcm_tokens_and_platforms_are_refused_before_the_token_is_look
     token = await _token(org, contact)
     for fcm, platform in (("short", "android"), (PHONE + " ", "android"), (PHONE, "symbian")):
         with pytest.raises(ValidationFailed) as caught:
-            await subscribe_push_device(token, fcm, platform)
+            await subscribe_push_device(token, fcm, platform, CONSENT_TEXT_VERSION)
         assert error_fields(caught.value) in (["fcm_token"], ["platform"])
     assert (await TelegramSubscriptionToken.get()).consumed_device_hash is None
-    assert await subscribe_push_device(token, PHONE, "android") is not None
+    assert await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION) is not None
 
 
 async def test_without_push_a_device_cannot_subscribe_and_links_need_a_bot(org: Org) -> None:
@@ -190,7 +190,7 @@ async def test_without_push_a_device_cannot_subscribe_and_links_need_a_bot(org: 
     token = await _token(org, contact)
     with use_channels(EVERY_CHANNEL - {Channel.PUSH}):
         with pytest.raises(PushNotConfigured):
-            await subscribe_push_device(token, PHONE, "android")
+            await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION)
         with pytest.raises(TelegramNotConfigured) as caught:
             await issue_subscription(org.manager, None, contact_id=contact.id)
         assert "VORONKA_FCM_CREDENTIALS" in caught.value.message.en
@@ -214,7 +214,7 @@ async def test_order_notifications_go_to_the_device_and_next_channel_after_unsub
     await give_consent(org.manager, contact.id, "marketing", text_version="m1", channel="push")
     order = await make_order(org.manager, contact_id=contact.id, number="A-1")
     link = await issue_subscription(org.manager, None, order_id=order.id)
-    await subscribe_push_device(link.token, PHONE, "android")
+    await subscribe_push_device(link.token, PHONE, "android", CONSENT_TEXT_VERSION)
     await change_order_status(org.manager, order.id, "confirmed", version=None)
     message = await OutboundMessage.get(contact_id=contact.id)
     assert (message.channel, message.address, message.state) == (
@@ -249,8 +249,10 @@ async def test_order_notifications_go_to_the_device_and_next_channel_after_unsub
 
 async def test_unsubscribing_one_of_two_devices_keeps_the_consent(org: Org) -> None:
     contact = await make_contact(org.manager)
-    await subscribe_push_device(await _token(org, contact), PHONE, "android")
-    await subscribe_push_device(await _token(org, contact), OTHER_PHONE, "ios")
+    await subscribe_push_device(await _token(org, contact), PHONE, "android", CONSENT_TEXT_VERSION)
+    await subscribe_push_device(
+        await _token(org, contact), OTHER_PHONE, "ios", CONSENT_TEXT_VERSION
+    )
     await unsubscribe_push_device(PHONE)
     [left] = await ChannelIdentity.filter(contact_id=contact.id).values_list("address", flat=True)
     assert left == OTHER_PHONE
@@ -263,7 +265,7 @@ async def test_a_rotated_fcm_token_takes_the_subscription_and_waiting_messages(o
     contact = await make_contact(org.manager)
     order = await make_order(org.manager, contact_id=contact.id)
     token = await _token(org, contact)
-    await subscribe_push_device(token, PHONE, "android")
+    await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION)
     await change_order_status(org.manager, order.id, "confirmed", version=None)
 
     assert await replace_push_token(PHONE, NEW_TOKEN) == 1
@@ -274,9 +276,11 @@ async def test_a_rotated_fcm_token_takes_the_subscription_and_waiting_messages(o
     message = await OutboundMessage.get(contact_id=contact.id)
     assert (message.address, message.state) == (NEW_TOKEN, MessageState.QUEUED)
     # The token is now bound to the device under its new FCM token, and no longer the old one.
-    assert await subscribe_push_device(token, NEW_TOKEN, "android") is not None
+    assert (
+        await subscribe_push_device(token, NEW_TOKEN, "android", CONSENT_TEXT_VERSION) is not None
+    )
     with pytest.raises(ValidationFailed):
-        await subscribe_push_device(token, PHONE, "android")
+        await subscribe_push_device(token, PHONE, "android", CONSENT_TEXT_VERSION)
     assert "push_token_replaced" in await _audit(contact)
     assert await replace_push_token(PHONE, OTHER_PHONE) == 0
     assert not await ChannelIdentity.exists(address=OTHER_PHONE)
@@ -287,7 +291,7 @@ async def test_a_token_fcm_reports_gone_is_forgotten_with_what_waited_for_it(org
     contact = await make_contact(org.manager, emails=["c@example.test"])
     first = await make_order(org.manager, contact_id=contact.id)
     second = await make_order(org.manager, contact_id=contact.id)
-    await subscribe_push_device(await _token(org, contact), PHONE, "android")
+    await subscribe_push_device(await _token(org, contact), PHONE, "android", CONSENT_TEXT_VERSION)
     await change_order_status(org.manager, first.id, "confirmed", version=None)
     [sending] = await claim_due(1, Channel.PUSH)
     await change_order_status(org.manager, second.id, "confirmed", version=None)
