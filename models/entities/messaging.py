@@ -24,7 +24,7 @@ class Template(Versioned):
 
     `body` is Telegram HTML, WhatsApp or SMS text, email HTML or a push body by channel. Email also
     has `subject` and the plain-text `text_body`. `content_sid` names a Twilio Content template
-    approved for WhatsApp (outside the 24-hour session window only those may be sent);
+    approved for WhatsApp (outside the 24-hour session window only those may be sent), and
     `content_variables` maps that template's placeholders ("1", "2", …) to Jinja2 expressions
     over the same variables as the body, rendered into the message when it is written.
     """

@@ -45,7 +45,7 @@ class TelegramSubscriptionToken(Model):
     Only its SHA-256 is kept. It is bound, per channel, to the first receiver that uses it: the
     first Telegram chat (`consumed_chat_id`, at `consumed_at`) and the first app device (the
     SHA-256 of its FCM token, `consumed_device_hash`, at `device_consumed_at`). That receiver
-    using it again subscribes again; any other is refused (ADR 0018, ADR 0024).
+    using it again subscribes again, any other is refused (ADR 0018, ADR 0024).
 
     The name is from when only Telegram used it. Tortoise 1.1's `RenameModel` cannot rename a
     model with foreign keys (its reverse relations are registered twice), and the name is not
