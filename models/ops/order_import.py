@@ -175,6 +175,10 @@ class _Change:
 _NOTHING = _Change(None, None)
 
 
+# The columns read only when a row creates its order (the client, the company, the deal, the owner).
+_CREATION_ONLY = frozenset({"phone", "email", "inn", "deal_id", "owner"})
+
+
 class _Importer:
     def __init__(self, actor: Actor) -> None:
         self.actor = actor
@@ -204,6 +208,10 @@ class _Importer:
         errors = FieldErrors(list(row.problems))
         line = check_line(row.values, errors)
         known = self.orders.get(line.number)
+        if known is not None:
+            # A known order takes only its status and amount from the file: a malformed phone
+            # in a column it does not read must not hold up its status every day.
+            errors.items = [e for e in errors.items if e.field not in _CREATION_ONLY]
         change = self._change(known, line, errors) if known is not None else _NOTHING
         if not errors.items and line.number in self.hidden:
             # Someone else's order: told apart from a missing one by nothing.

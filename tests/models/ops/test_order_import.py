@@ -410,3 +410,13 @@ async def test_rules_on_a_walked_step_tell_the_client_nothing_but_still_run(org:
     silent = await run(org.head, csv("number;status;phone", f"G-2;shipped;{IVAN}"), notify=False)
     assert silent.failed == 0
     assert await OutboundMessage.all().count() == 1, "a silent import tells nobody anything"
+
+
+async def test_a_known_order_is_not_held_up_by_columns_it_does_not_read(org: Org) -> None:
+    known = await make_order(org.manager, number="K-1")
+    data = csv("number;status;phone;inn;owner", "K-1;confirmed;12;123;nobody@example.test")
+    report = await run(org.head, data)
+    assert actions(report) == [(2, "K-1", RowAction.STATUS_CHANGED)]
+    assert (await Order.get(id=known.id)).status is OrderStatus.CONFIRMED
+    fresh = await run(org.head, csv("number;status;phone", "K-2;new;12"))
+    assert problems(fresh) == [(2, "phone", "invalid_phone")], "a new order reads them all"
