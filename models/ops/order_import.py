@@ -175,6 +175,12 @@ class _Change:
 _NOTHING = _Change(None, None)
 
 
+def _passed(current: OrderStatus, reported: OrderStatus) -> bool:
+    """The file reports a status the order has already gone past here (a manager moved it on
+    in the app before the other system caught up): the CRM is ahead, nothing to do."""
+    return steps_to(current, reported) is None and steps_to(reported, current) is not None
+
+
 # The columns read only when a row creates its order (the client, the company, the deal, the owner).
 _CREATION_ONLY = frozenset({"phone", "email", "inn", "deal_id", "owner"})
 
@@ -247,6 +253,8 @@ class _Importer:
             if (amount_minor, currency) != (order.amount_minor, order.currency):
                 money = (line.amount, currency)
         status = line.status if line.status not in (None, order.status) else None
+        if status is not None and _passed(OrderStatus(order.status), status):
+            status = None
         return _Change(money, status)
 
     async def _update(

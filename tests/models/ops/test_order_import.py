@@ -187,7 +187,7 @@ async def test_a_mixed_file_lands_the_good_rows_and_reports_each_bad_one(org: Or
         "C-2;оплачен;10;;;;;",  # new → paid: through confirmed
         "C-3;потерян;abc;XXX;12;нет;123;",
         f"C-4;new;;;{IVAN};maria@example.test;;",
-        "C-9;shipped;;;;;;",  # no step leads out of cancelled
+        "C-9;completed;;;;;;",  # no step leads out of cancelled
         f"C-5;;;;+79990000000;;{VALID_INNS[1]};nobody@example.test",
         "C-6;new;5;usd;;;;",
     )
@@ -323,7 +323,7 @@ async def test_a_refused_row_leaves_nothing_for_the_rows_after_it(org: Org) -> N
         org.head,
         # Row 2 changes the amount, then its status is refused: the amount goes back too, and
         # row 3 still finds the amount to change.
-        csv("number;status;amount", "Z-1;confirmed;20", "Z-1;cancelled;20", "Z-1;;20"),
+        csv("number;status;amount", "Z-1;completed;20", "Z-1;cancelled;20", "Z-1;;20"),
     )
     assert actions(report) == [
         (2, "Z-1", RowAction.ERROR),
@@ -420,3 +420,18 @@ async def test_a_known_order_is_not_held_up_by_columns_it_does_not_read(org: Org
     assert (await Order.get(id=known.id)).status is OrderStatus.CONFIRMED
     fresh = await run(org.head, csv("number;status;phone", "K-2;new;12"))
     assert problems(fresh) == [(2, "phone", "invalid_phone")], "a new order reads them all"
+
+
+async def test_a_status_the_order_has_already_passed_here_changes_nothing(org: Org) -> None:
+    ahead = await make_order(org.manager, number="L-1")
+    for status in ("confirmed", "shipped", "delivered"):
+        await change_order_status(org.manager, ahead.id, status, version=None)
+    cancelled = await make_order(org.manager, number="L-2")
+    await change_order_status(org.manager, cancelled.id, "cancelled", version=None)
+    report = await run(org.head, csv("number;status", "L-1;shipped", "L-2;paid"))
+    assert actions(report) == [
+        (2, "L-1", RowAction.UNCHANGED),
+        (3, "L-2", RowAction.UNCHANGED),
+    ]
+    assert (await Order.get(id=ahead.id)).status is OrderStatus.DELIVERED
+    assert (await Order.get(id=cancelled.id)).status is OrderStatus.CANCELLED
