@@ -21,7 +21,8 @@ log = logging.getLogger("voronka")
 STOP_GRACE_S = 20.0
 FIRST_RESTART_DELAY_S = 1.0
 MAX_RESTART_DELAY_S = 60.0
-# A child that ran this long before dying is restarted at once, not after a growing delay.
+# A child that ran this long before dying is restarted after the first delay again, not the
+# grown one: it was healthy, this is a new failure.
 HEALTHY_RUN_S = 60.0
 
 
