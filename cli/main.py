@@ -15,7 +15,8 @@ from cli.runtime import run_async as _run
 from models.errors import DomainError, ValidationFailed
 from models.settings import Settings, SettingsError, get_settings, load_settings
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# The pid tells `voronka run` and its scheduler process apart: both write to the same stream.
+LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
 app = typer.Typer(
     name="voronka",
     help="Voronka CRM.",
@@ -46,9 +47,7 @@ def run(
     from cli.host import serve
 
     settings = _settings(host=host, port=port)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     try:
         _run(serve(settings))
     except KeyboardInterrupt:
