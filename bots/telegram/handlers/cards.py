@@ -32,7 +32,7 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bots.telegram import context, formats
 from bots.telegram import texts_cards as t
@@ -83,6 +83,7 @@ from models.queries.contacts import ContactFilters, get_contact, list_contacts
 from models.queries.deals import get_deal
 from models.rules.stages import REQUIRABLE_FIELDS
 from models.rules.when import InvalidWhen, parse_when
+from models.text import Text
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -136,6 +137,20 @@ def _check(kind: str, object_id: int) -> None:
 
 def send_shown(replies: Replies, shown: Rendered) -> None:
     replies.add(SendMessage(chat_id=replies.chat_id, text=shown.text, reply_markup=shown.markup))
+
+
+def offer_choices(
+    replies: Replies, message_id: int | None, prompt: Text, markup: InlineKeyboardMarkup
+) -> None:
+    """Put the choices in place of the pressed card's buttons, with the prompt as a toast; on a
+    message too old to edit, send them as a new message under the prompt."""
+    replies.notify(prompt)
+    if message_id is None:
+        send_shown(replies, Rendered(replies.render(prompt), markup))
+        return
+    replies.add(
+        EditMessageReplyMarkup(chat_id=replies.chat_id, message_id=message_id, reply_markup=markup)
+    )
 
 
 def edit_shown(replies: Replies, message_id: int | None, shown: Rendered) -> None:
@@ -502,13 +517,7 @@ async def lose(
         replies.notify(t.NO_LOSS_REASONS, alert=True)
         return
     markup = loss_reasons_keyboard(deal_id, deal["version"], reasons, replies.language)
-    replies.notify(t.CHOOSE_LOSS_REASON)
-    if message_id is None:
-        send_shown(replies, Rendered(replies.render(t.CHOOSE_LOSS_REASON), markup))
-        return
-    replies.add(
-        EditMessageReplyMarkup(chat_id=replies.chat_id, message_id=message_id, reply_markup=markup)
-    )
+    offer_choices(replies, message_id, t.CHOOSE_LOSS_REASON, markup)
 
 
 @refusing
@@ -606,13 +615,8 @@ async def language_menu(
         replies.notify(c.STALE_CONTACT, alert=True)
         await _show_card(actor, replies, state, "contact", contact.id, in_place=message_id)
         return
-    markup = language_keyboard(contact, replies.language)
-    replies.notify(c.LANGUAGE_CHOOSE)
-    if message_id is None:
-        send_shown(replies, Rendered(replies.render(c.LANGUAGE_CHOOSE), markup))
-        return
-    replies.add(
-        EditMessageReplyMarkup(chat_id=replies.chat_id, message_id=message_id, reply_markup=markup)
+    offer_choices(
+        replies, message_id, c.LANGUAGE_CHOOSE, language_keyboard(contact, replies.language)
     )
 
 
