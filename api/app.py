@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
@@ -34,8 +35,17 @@ def body_limit_for(path: str) -> int:
     return JSON_BODY_LIMIT
 
 
-def create_app(settings: Settings | None = None, *, manage_database: bool = True) -> FastAPI:
-    """Build the app. `manage_database=False` when the host process owns the connections."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    manage_database: bool = True,
+    shared_counters: Path | None = None,
+) -> FastAPI:
+    """Build the app. `manage_database=False` when the host process owns the connections.
+
+    `shared_counters`: the rate-limit file shared by the API processes of one `voronka run`
+    (without Redis); each process must build its own app, after the fork.
+    """
     config = settings or get_settings()
 
     @asynccontextmanager
@@ -63,9 +73,12 @@ def create_app(settings: Settings | None = None, *, manage_database: bool = True
         dependencies=[Depends(reject_unknown_query_parameters)],
     )
     app.state.settings = config
-    app.state.rate_limiter = build_rate_limiter(config.redis_url, config.rate_limit_per_minute)
+    # Both quotas may share one file: their subjects ("user:…", "client-ip:…") never collide.
+    app.state.rate_limiter = build_rate_limiter(
+        config.redis_url, config.rate_limit_per_minute, shared_counters
+    )
     app.state.client_rate_limiter = build_rate_limiter(
-        config.redis_url, config.client_rate_limit_per_minute
+        config.redis_url, config.client_rate_limit_per_minute, shared_counters
     )
     # Added innermost first: BodyLimit runs before GZip, which runs before Idempotency.
     app.add_middleware(Idempotency)
