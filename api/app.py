@@ -40,12 +40,12 @@ def create_app(
     *,
     manage_database: bool = True,
     shared_counters: Path | None = None,
+    register_webhook: bool = True,
 ) -> FastAPI:
-    """Build the app. `manage_database=False` when the host process owns the connections.
-
-    `shared_counters`: the rate-limit file shared by the API processes of one `voronka run`
-    (without Redis); each process must build its own app, after the fork.
-    """
+    """Build the app. `manage_database=False` when the host process owns the connections;
+    `shared_counters`, the file where several API processes count requests for the rate limits
+    (without Redis), opened by each process itself: an inherited descriptor would share its
+    `flock` instead of waiting for it; `register_webhook=False` in all but one (ADR 0027)."""
     config = settings or get_settings()
 
     @asynccontextmanager
@@ -53,7 +53,7 @@ def create_app(
         if manage_database:
             await open_database(config.database)
         telegram = getattr(app.state, "telegram", None)
-        if telegram is not None:
+        if telegram is not None and register_webhook:
             await telegram.start_webhook()
         try:
             yield

@@ -5,6 +5,7 @@
     .venv/bin/python bench/api.py --contacts 2000 --deals 400 --requests 100   # a smoke run
     .venv/bin/python bench/api.py --rounds 5            # a series on one seeded database
     .venv/bin/python bench/api.py --with-scheduler      # the scheduler's process running too
+    .venv/bin/python bench/api.py --api-workers 1       # the API in one process (ADR 0027)
 
 Scenarios: S1 create contact, S2 a filtered list of 50 contacts, S3 the deal card, S4 stage moves
 by 20 concurrent writers, S5 the board. Prints p50/p95 latency, requests/s, errors by status and
@@ -62,6 +63,7 @@ from models.entities import (  # noqa: E402
     User,
 )
 from models.ops.search_index import rebuild_search_index  # noqa: E402
+from models.settings import load_settings  # noqa: E402
 
 CONCURRENCY = 20
 BATCH = 2000
@@ -406,6 +408,11 @@ def main() -> None:
         "--rounds", type=int, default=1, help="run the scenarios this many times on one server"
     )
     parser.add_argument(
+        "--api-workers",
+        type=int,
+        help="API processes of `voronka run` (default: its own, one per core up to 4)",
+    )
+    parser.add_argument(
         "--with-scheduler",
         action="store_true",
         help="start the scheduler too (its first runs work through every seeded deal)",
@@ -426,7 +433,11 @@ def main() -> None:
         # (ADR 0026), whose first runs walk the 20,000 seeded deals (deal timers, digests) and
         # would take the cores and the write lock from the scenarios at random moments.
         scheduler = {} if args.with_scheduler else {"VORONKA_SCHEDULER": "false"}
-        process, base = start_server(url, Path(tmp), scheduler)
+        workers = load_settings(api_workers=args.api_workers).api_process_count
+        print(f"API processes: {workers}")
+        process, base = start_server(
+            url, Path(tmp), scheduler | {"VORONKA_API_WORKERS": str(workers)}
+        )
         try:
             for round_number in range(1, args.rounds + 1):
                 if args.rounds > 1:

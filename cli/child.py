@@ -1,5 +1,6 @@
-"""`voronka run`'s scheduler as a child process: started with the API, restarted when it dies,
-stopped with the API, and gone when the API process is gone (ADR 0026).
+"""`voronka run`'s child processes, its scheduler (ADR 0026) and its extra API processes (ADR 0027):
+started with the API, restarted when they die, stopped with the API, and gone when the API
+process is gone.
 
 The relay's sends, the campaign feeder and the reminders are event-loop work: in the API's
 process they queued in front of its requests, and the API's p95 during a fan-out was 1.6× its
@@ -33,9 +34,10 @@ class ChildProcess:
     """One command kept running until `stop`: a child that exits on its own, or cannot be
     started, is started again after 1 s, 2 s, 4 s … up to a minute while it keeps failing."""
 
-    def __init__(self, name: str, command: Sequence[str]) -> None:
+    def __init__(self, name: str, command: Sequence[str], pass_fds: Sequence[int] = ()) -> None:
         self.name = name
         self.command = list(command)
+        self.pass_fds = tuple(pass_fds)
         self.process: asyncio.subprocess.Process | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._stopping = False
@@ -55,7 +57,10 @@ class ChildProcess:
         # process never writes to: when this process dies, even by SIGKILL, the pipe closes and
         # the child stops (`wait_for_parent_exit`).
         self.process = await asyncio.create_subprocess_exec(
-            *self.command, stdin=asyncio.subprocess.PIPE, start_new_session=True
+            *self.command,
+            stdin=asyncio.subprocess.PIPE,
+            start_new_session=True,
+            pass_fds=self.pass_fds,
         )
         log.info("%s process started (pid %d)", self.name, self.process.pid)
 

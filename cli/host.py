@@ -1,5 +1,6 @@
-"""`voronka run`: the API and the bots in this process, the scheduler in a child process (ADR 0026),
-stopped together by Ctrl-C or SIGTERM. `voronka scheduler`: the scheduler alone."""
+"""`voronka run`: the API and the bots in this process, more API processes (ADR 0027) and the
+scheduler (ADR 0026) as its children, stopped together by Ctrl-C or SIGTERM. `voronka scheduler`:
+the scheduler alone."""
 
 from __future__ import annotations
 
@@ -7,15 +8,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import uvicorn
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from api.app import create_app
+from cli.api_process import ApiServer, api_config, api_workers, shared_counters_path
 from cli.child import SCHEDULER_COMMAND, ChildProcess, wait_for_parent_exit
 from cli.database import database
 from models.entities import Channel
@@ -33,24 +33,6 @@ from schedulers.rules import Webhooks, add_rule_jobs
 from schedulers.timers import add_timers
 
 log = logging.getLogger("voronka")
-
-
-class _Server(uvicorn.Server):
-    """Uvicorn whose shutdown is driven by the host.
-
-    Uvicorn re-raises a caught Ctrl-C after it stops serving; that KeyboardInterrupt would cut
-    through the host's own clean-up (scheduler, bots, database connections) and leave the process
-    hanging on an open SQLite thread. The host installs its own signal handlers instead.
-    """
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-    def request_exit(self) -> None:
-        if self.should_exit:
-            self.force_exit = True
-        self.should_exit = True
 
 
 def _announce(admin: FirstAdmin) -> None:
@@ -77,12 +59,20 @@ async def serve(settings: Settings) -> None:
             _announce(admin)
         if settings.uses_default_secret:
             log.warning("VORONKA_SECRET_KEY is not set: using an insecure development key")
-        scheduler = None
-        if settings.scheduler:
-            scheduler = ChildProcess("scheduler", SCHEDULER_COMMAND)
-            await scheduler.start()
-        else:
+        counters = shared_counters_path(settings)
+        app = create_app(settings, manage_database=False, shared_counters=counters)
+        config = api_config(app, settings)
+        # Bound before any child starts: a port in use ends the start with one line, and the
+        # API processes all serve on this one socket.
+        listener = config.bind_socket()
+        workers = api_workers(settings, listener, counters)
+        scheduler = ChildProcess("scheduler", SCHEDULER_COMMAND) if settings.scheduler else None
+        if scheduler is None:
             log.info("scheduler is off here: VORONKA_SCHEDULER=false, run `voronka scheduler`")
+        children = [*workers, *([scheduler] if scheduler else [])]
+        for child in children:
+            await child.start()
+        log.info("API: %d process(es)", settings.api_process_count)
         background: list[asyncio.Task[None]] = []
         if settings.telegram_token is None:
             log.info("Telegram bot is off: VORONKA_TELEGRAM_TOKEN is not set")
@@ -94,34 +84,29 @@ async def serve(settings: Settings) -> None:
 
             background.append(asyncio.create_task(run_polling(settings), name="telegram"))
             log.info("Telegram bot started (long polling)")
-        app = create_app(settings, manage_database=False)
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level.lower(),
-            lifespan="on",
-        )
-        server = _Server(config)
+        server = ApiServer(config)
         loop = asyncio.get_running_loop()
 
         def shut_down() -> None:
-            if scheduler is not None:
-                scheduler.stop_restarting()
+            for child in children:
+                child.stop_restarting()
             server.request_exit()
 
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, shut_down)
         try:
-            await server.serve()
+            await server.serve(sockets=[listener])
         finally:
             for task in background:
                 task.cancel()
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            # The API processes finish their requests together, then the scheduler stops.
+            await asyncio.gather(*(worker.stop() for worker in workers))
             if scheduler is not None:
                 await scheduler.stop()
+            listener.close()
             log.info("stopped")
 
 

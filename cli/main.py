@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -68,6 +69,22 @@ def scheduler(
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     with contextlib.suppress(KeyboardInterrupt):
         _run(run_scheduler(settings, as_child=as_child))
+
+
+@app.command(hidden=True)
+def api_worker(
+    fd: Annotated[int, typer.Option(help="The listening socket `voronka run` shares")],
+    counters: Annotated[
+        Path | None, typer.Option(help="The file where the API processes count requests")
+    ] = None,
+) -> None:
+    """One of `voronka run`'s extra API processes: stops when its standard input closes."""
+    from cli.api_process import serve_api_worker
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(serve_api_worker(settings, fd, counters))
 
 
 @app.command()
@@ -160,8 +177,6 @@ def rules_apply(
     ] = False,
 ) -> None:
     """Create or update the file's rules by name (rules not in the file stay as they are)."""
-    from pathlib import Path
-
     from cli.database import database
     from cli.rules import RulesFileError, apply_rules
 
@@ -233,8 +248,6 @@ def orders_import(
     """Create new orders and move known ones to the file's status (the client is notified of
     the status it ends in, as on any status change, unless --silent). Exit status 1 when a row
     failed, 2 when the file cannot be read."""
-    from pathlib import Path
-
     from cli.database import database
     from cli.orders import ImportOutcome, ImportRefused, exit_status, import_file, render
 

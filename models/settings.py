@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from email.utils import parseaddr
 from functools import lru_cache
@@ -24,6 +25,9 @@ _E164 = re.compile(r"\+[1-9]\d{6,14}")
 _SMS_SENDER = re.compile(r"\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11}")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
 _SERVICE_SID = re.compile(r"MG[0-9a-f]{32}")
+# Each API process holds its own connections and about 100 MB; past four, a small server's
+# writes (one SQLite writer at a time) and memory are the limit, not the cores.
+MAX_DEFAULT_API_WORKERS = 4
 
 
 class SettingsError(Exception):
@@ -103,6 +107,14 @@ class Settings(BaseSettings):
         description="Whether `voronka run` starts the scheduler (reminders, the outbox relay, "
         "campaigns) as its child process. Set false when `voronka scheduler` processes run "
         "apart, on another host say.",
+    )
+    api_workers: int | None = Field(
+        default=None,
+        ge=1,
+        le=32,
+        description="Processes `voronka run` serves the API from. Default: the cores it may use, "
+        f"at most {MAX_DEFAULT_API_WORKERS}; one in Telegram webhook mode without "
+        "VORONKA_REDIS_URL",
     )
     twilio_account_sid: str | None = Field(
         default=None, description="WhatsApp and SMS go out through Twilio when this is set"
@@ -226,6 +238,23 @@ class Settings(BaseSettings):
             raise ValueError("must be 16 to 256 characters of A-Z, a-z, 0-9, _ and -")
         return value
 
+    @field_validator("api_workers")
+    @classmethod
+    def _workers_share_dialogs(cls, value: int | None, info: ValidationInfo) -> int | None:
+        # aiogram keeps a dialog's state in the memory of the process that got the update
+        # unless Redis holds it, and webhook updates land on any API process.
+        if (
+            value
+            and value > 1
+            and info.data.get("telegram_webhook")
+            and not info.data.get("redis_url")
+        ):
+            raise ValueError(
+                "several API processes in Telegram webhook mode need VORONKA_REDIS_URL, "
+                "where the bot keeps its dialogs"
+            )
+        return value
+
     @field_validator("smtp_host")
     @classmethod
     def _smtp_host(cls, value: str | None) -> str | None:
@@ -346,8 +375,22 @@ class Settings(BaseSettings):
         return f"sqlite://{self.data_dir / 'voronka.sqlite3'}"
 
     @property
+    def api_process_count(self) -> int:
+        if self.api_workers is not None:
+            return self.api_workers
+        if self.telegram_webhook and not self.redis_url:
+            return 1
+        return max(1, min(_usable_cores(), MAX_DEFAULT_API_WORKERS))
+
+    @property
     def uses_default_secret(self) -> bool:
         return self.secret_key.get_secret_value() == _DEFAULT_SECRET
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (Linux)
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from models.settings import Settings, SettingsError, load_settings
+from models.settings import MAX_DEFAULT_API_WORKERS, Settings, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +113,38 @@ def test_telegram_api_base_must_be_a_url(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("VORONKA_TELEGRAM_API_BASE", "api.telegram.org")
     with pytest.raises(SettingsError, match=r"^VORONKA_TELEGRAM_API_BASE: must start with http"):
         load_settings()
+
+
+def test_the_api_runs_in_one_process_per_usable_core_up_to_four(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    assert load_settings().api_process_count == 2
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)), raising=False)
+    assert load_settings().api_process_count == MAX_DEFAULT_API_WORKERS == 4
+    monkeypatch.setenv("VORONKA_API_WORKERS", "6")
+    assert load_settings().api_process_count == 6
+    monkeypatch.setenv("VORONKA_API_WORKERS", "0")
+    with pytest.raises(SettingsError, match=r"^VORONKA_API_WORKERS: "):
+        load_settings()
+
+
+def test_webhook_mode_keeps_the_bots_dialogs_in_one_process_without_redis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1}, raising=False)
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK", "1")
+    monkeypatch.setenv("VORONKA_TELEGRAM_TOKEN", "123456:secret-token")
+    monkeypatch.setenv("VORONKA_TELEGRAM_WEBHOOK_SECRET", "Abc_def-0123456789")
+    assert load_settings().api_process_count == 1
+    monkeypatch.setenv("VORONKA_API_WORKERS", "2")
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    assert str(error.value) == (
+        "VORONKA_API_WORKERS: several API processes in Telegram webhook mode need "
+        "VORONKA_REDIS_URL, where the bot keeps its dialogs"
+    )
+    monkeypatch.setenv("VORONKA_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert load_settings().api_process_count == 2
+    monkeypatch.delenv("VORONKA_API_WORKERS")
+    assert load_settings().api_process_count == 2
