@@ -150,6 +150,22 @@ async def test_start_up_registers_the_menus_and_the_webhook(
     assert len(telegram_api.calls_of("setMyCommands")) == 3
 
 
+@pytest.mark.parametrize(("register", "registered"), [(True, 1), (False, 0)])
+async def test_only_the_first_api_process_registers_the_webhook(
+    db: str, telegram_api: TelegramApiDouble, register: bool, registered: int
+) -> None:
+    """`voronka run`'s other API processes serve the route but leave the registration to the
+    first (ADR 0027)."""
+    settings = webhook_settings(db, telegram_api, public_url="https://crm.example.ru")
+    app = create_app(settings, manage_database=False, register_webhook=register)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            answer = await client.post("/telegram/webhook", json={}, headers=_headers("wrong"))
+    assert answer.status_code == 401
+    assert len(telegram_api.calls_of("setWebhook")) == registered
+
+
 async def test_start_up_without_a_public_url_or_with_telegram_down_still_serves(
     db: str, telegram_api: TelegramApiDouble
 ) -> None:
