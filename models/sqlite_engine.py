@@ -4,24 +4,31 @@ datetime parameters in UTC.
 Tortoise opens transactions with a deferred `BEGIN`. When another process holds the write lock, a
 deferred transaction that reads and then writes cannot upgrade its lock and fails at once with
 "database is locked", whatever `busy_timeout` says. `BEGIN IMMEDIATE` waits for the lock (up to
-`busy_timeout`) before the first read instead. Referenced from the connection config as
-`{"engine": "models.sqlite_engine"}`.
+`busy_timeout`) before the first read instead. Before that, a top-level transaction queues for
+the cross-process writer lock (models/sqlite_writer_lock.py), so that it neither starves in SQLite's
+busy handler nor blocks its own process's reads while it waits. Referenced from the connection
+config as `{"engine": "models.sqlite_engine"}`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from tortoise.backends.base.client import TransactionContext
+from tortoise.backends.base.client import TransactionalDBClient, TransactionContext
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
 )
+from tortoise.connection import get_connections
 from tortoise.exceptions import TransactionManagementError
+
+from models.sqlite_writer_lock import WriterLock
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -61,14 +68,68 @@ class ImmediateTransactionWrapper(UtcParameters, SqliteTransactionWrapper):
             raise TransactionManagementError(exc) from exc
 
 
+class WriterLockedTransactionContext(SqliteTransactionContext):
+    """A top-level transaction: the writer lock, then Tortoise's connection lock and `BEGIN
+    IMMEDIATE`; released in reverse order. Nested transactions are savepoints made by the
+    wrapper (`NestedTransactionContext`) and never come here, so they do not queue again.
+
+    `__aenter__` is Tortoise's, plus cleanup: Tortoise's keeps its connection lock when `BEGIN`
+    fails or is cancelled (`async with` calls no `__aexit__` then), and every later statement of
+    the process would wait for it forever.
+    """
+
+    def __init__(
+        self, connection: ImmediateTransactionWrapper, trxlock: asyncio.Lock, writer: WriterLock
+    ) -> None:
+        super().__init__(connection, trxlock)
+        self._writer = writer
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._writer.acquire()
+        try:
+            await self._trxlock.acquire()
+            try:
+                await self._begin()
+            except BaseException:
+                self._trxlock.release()
+                raise
+        except BaseException:
+            self._writer.release()
+            raise
+        return self.connection
+
+    async def _begin(self) -> None:
+        await self.ensure_connection()
+        self.token = get_connections().set(self.connection_name, self.connection)
+        try:
+            await self.connection.begin()
+        except BaseException:
+            get_connections().reset(self.token)
+            # A cancelled BEGIN still runs on aiosqlite's thread and may open a transaction that
+            # nobody owns; the rollback queues behind it on the same thread. Its own failure
+            # would only hide the error that matters.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.connection._connection.rollback())
+            raise
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        try:
+            await super().__aexit__(exc_type, exc_val, exc_tb)
+        finally:
+            self._writer.release()
+
+
 class ImmediateSqliteClient(UtcParameters, SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         kwargs.setdefault("busy_timeout", BUSY_TIMEOUT_MS)
         kwargs.setdefault("synchronous", "NORMAL")
         super().__init__(file_path, **kwargs)
+        self._writer_lock = WriterLock(file_path)
 
     def _in_transaction(self) -> TransactionContext:
-        return SqliteTransactionContext(ImmediateTransactionWrapper(self), self._lock)
+        return WriterLockedTransactionContext(
+            ImmediateTransactionWrapper(self), self._lock, self._writer_lock
+        )
 
 
 client_class = ImmediateSqliteClient

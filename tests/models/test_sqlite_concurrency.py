@@ -2,8 +2,9 @@
 
 A deferred `BEGIN` that reads and then writes cannot upgrade its lock while another process
 writes, and fails at once with "database is locked". models.sqlite_engine opens transactions with
-`BEGIN IMMEDIATE`, so they wait for the write lock instead. The counter also shows that no
-increment is lost.
+`BEGIN IMMEDIATE`, so they wait for the write lock instead, queued first on the cross-process
+writer lock (models/sqlite_writer_lock.py), also by several tasks of one process at once. The
+counter also shows that no increment is lost.
 """
 
 from __future__ import annotations
@@ -41,11 +42,7 @@ from tortoise.transactions import in_transaction
 from models.db import close_database, open_database
 from models.entities import Office
 
-async def main(url, go, count):
-    await open_database(url)
-    while not Path(go).exists():
-        time.sleep(0.01)
-    failures = []
+async def increment(count, failures):
     for _ in range(count):
         try:
             async with in_transaction():
@@ -55,13 +52,20 @@ async def main(url, go, count):
                 await office.save(update_fields=["name"])
         except Exception as exc:
             failures.append(repr(exc))
+
+async def main(url, go, count, tasks):
+    await open_database(url)
+    while not Path(go).exists():
+        time.sleep(0.01)
+    failures = []
+    await asyncio.gather(*(increment(count // tasks, failures) for _ in range(tasks)))
     await close_database()
     print(len(failures))
     for failure in failures[:3]:
         print(failure)
     sys.exit(1 if failures else 0)
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
 """
 
 
@@ -76,14 +80,19 @@ def run_python(code: str, *args: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.sqlite_only
-def test_processes_doing_read_then_write_never_see_database_is_locked(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tasks", [1, 5], ids=["one-task-each", "five-tasks-each"])
+def test_processes_doing_read_then_write_never_see_database_is_locked(
+    tmp_path: Path, tasks: int
+) -> None:
     url = f"sqlite://{tmp_path / 'shared.sqlite3'}"
     go = tmp_path / "go"
     setup = run_python(SETUP, url)
     output, _ = setup.communicate(timeout=60)
     assert setup.returncode == 0, output
 
-    workers = [run_python(WORKER, url, str(go), str(TRANSACTIONS)) for _ in range(PROCESSES)]
+    workers = [
+        run_python(WORKER, url, str(go), str(TRANSACTIONS), str(tasks)) for _ in range(PROCESSES)
+    ]
     time.sleep(1.0)  # let every worker open the database before they start together
     go.touch()
     deadline = time.monotonic() + 120
