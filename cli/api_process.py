@@ -1,11 +1,14 @@
-"""The API's processes under `voronka run` (ADR 0027): the parent binds the port and serves on it,
-and `api_process_count - 1` children serve on the same listening socket, each connection taken
-by whichever process accepts it first.
+"""The API's processes under `voronka run` (ADR 0027): the parent and `api_process_count - 1`
+children each listen on the port with SO_REUSEPORT, and the kernel spreads new connections over
+them by a hash of the client's address and port.
 
 One event loop is one core: routing, dependency solving, the ORM and uvicorn are Python work, so
 at 20 concurrent phones requests queued behind each other while the second core idled (the list
-of 50 contacts: p95 about 100 ms from one process, about 45 ms from two). The bots and the
-scheduler stay single: the polling bot in the parent, the scheduler in its own child.
+of 50 contacts: p95 about 100 ms from one process, about 45 ms from two). One socket shared by
+all was the first try: whichever process woke first accepted every waiting connection, so 20
+phones connecting at once could end up 17 to 3 (p95 45–91 ms against 46–57 ms with SO_REUSEPORT).
+The bots and the scheduler stay single: the polling bot in the parent, the scheduler in its own
+child.
 """
 
 from __future__ import annotations
@@ -47,6 +50,26 @@ class ApiServer(uvicorn.Server):
         self.should_exit = True
 
 
+def listen(settings: Settings, *, shared: bool, first: bool = True) -> socket.socket:
+    """A process's listening socket on the port, which the API processes share when `shared`.
+
+    SO_REUSEPORT would also let this `voronka run` share the port with another one left running
+    by mistake, which fails with "address in use" otherwise: the `first` process binds once
+    without it, to fail the same way."""
+    address = (settings.host, settings.port)
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    if shared and first:
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    sock = socket.socket(family)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    return sock
+
+
 def api_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
@@ -67,23 +90,22 @@ def shared_counters_path(settings: Settings) -> Path | None:
     return folder / "rate-limits"
 
 
-def api_workers(
-    settings: Settings, listener: socket.socket, counters: Path | None
-) -> list[ChildProcess]:
-    """The parent's sibling API processes, not started yet."""
-    fd = listener.fileno()
-    command = [*API_WORKER_COMMAND, "--fd", str(fd)]
+def api_workers(settings: Settings, counters: Path | None) -> list[ChildProcess]:
+    """The parent's sibling API processes, not started yet: the same settings from the same
+    environment, and the host and port as `voronka run` was given them."""
+    command = [*API_WORKER_COMMAND, "--host", settings.host, "--port", str(settings.port)]
     if counters is not None:
         command += ["--counters", str(counters)]
     return [
-        ChildProcess(f"API {number}", command, pass_fds=(fd,))
+        ChildProcess(f"API {number}", command)
         for number in range(2, settings.api_process_count + 1)
     ]
 
 
-async def serve_api_worker(settings: Settings, fd: int, counters: Path | None) -> None:
-    """One of `voronka run`'s extra API processes: serves on the parent's listening socket until
-    SIGINT or SIGTERM, or until the parent is gone. The parent registers the Telegram webhook."""
+async def serve_api_worker(settings: Settings, counters: Path | None) -> None:
+    """One of `voronka run`'s extra API processes: serves on the shared port until SIGINT or
+    SIGTERM, or until the parent is gone. The parent registers the Telegram webhook."""
+    listener = listen(settings, shared=True, first=False)
     async with database(settings.database, migrate=False):
         app = create_app(
             settings, manage_database=False, shared_counters=counters, register_webhook=False
@@ -95,7 +117,7 @@ async def serve_api_worker(settings: Settings, fd: int, counters: Path | None) -
         orphaned = asyncio.create_task(wait_for_parent_exit())
         orphaned.add_done_callback(lambda _: server.request_exit())
         try:
-            await server.serve(sockets=[socket.socket(fileno=fd)])
+            await server.serve(sockets=[listener])
         finally:
             orphaned.cancel()
             for signum in (signal.SIGINT, signal.SIGTERM):

@@ -34,10 +34,9 @@ class ChildProcess:
     """One command kept running until `stop`: a child that exits on its own, or cannot be
     started, is started again after 1 s, 2 s, 4 s … up to a minute while it keeps failing."""
 
-    def __init__(self, name: str, command: Sequence[str], pass_fds: Sequence[int] = ()) -> None:
+    def __init__(self, name: str, command: Sequence[str]) -> None:
         self.name = name
         self.command = list(command)
-        self.pass_fds = tuple(pass_fds)
         self.process: asyncio.subprocess.Process | None = None
         self._keeper: asyncio.Task[None] | None = None
         self._stopping = False
@@ -57,10 +56,7 @@ class ChildProcess:
         # process never writes to: when this process dies, even by SIGKILL, the pipe closes and
         # the child stops (`wait_for_parent_exit`).
         self.process = await asyncio.create_subprocess_exec(
-            *self.command,
-            stdin=asyncio.subprocess.PIPE,
-            start_new_session=True,
-            pass_fds=self.pass_fds,
+            *self.command, stdin=asyncio.subprocess.PIPE, start_new_session=True
         )
         log.info("%s process started (pid %d)", self.name, self.process.pid)
 

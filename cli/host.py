@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from tortoise.transactions import in_transaction
 
 from api.app import create_app
-from cli.api_process import ApiServer, api_config, api_workers, shared_counters_path
+from cli.api_process import ApiServer, api_config, api_workers, listen, shared_counters_path
 from cli.child import SCHEDULER_COMMAND, ChildProcess, wait_for_parent_exit
 from cli.database import database
 from models.entities import Channel
@@ -62,10 +62,14 @@ async def serve(settings: Settings) -> None:
         counters = shared_counters_path(settings)
         app = create_app(settings, manage_database=False, shared_counters=counters)
         config = api_config(app, settings)
-        # Bound before any child starts: a port in use ends the start with one line, and the
-        # API processes all serve on this one socket.
-        listener = config.bind_socket()
-        workers = api_workers(settings, listener, counters)
+        # Bound before any child starts: a port in use ends the start with one line.
+        try:
+            listener = listen(settings, shared=settings.api_process_count > 1)
+        except OSError as error:
+            where = f"{settings.host}:{settings.port}"
+            raise OSError(f"cannot listen on {where}: {error.strerror}") from None
+        log.info("API listening on http://%s:%d", settings.host, settings.port)
+        workers = api_workers(settings, counters)
         scheduler = ChildProcess("scheduler", SCHEDULER_COMMAND) if settings.scheduler else None
         if scheduler is None:
             log.info("scheduler is off here: VORONKA_SCHEDULER=false, run `voronka scheduler`")

@@ -73,7 +73,10 @@ def scheduler(
 
 @app.command(hidden=True)
 def api_worker(
-    fd: Annotated[int, typer.Option(help="The listening socket `voronka run` shares")],
+    host: Annotated[str | None, typer.Option(help="Address to listen on [VORONKA_HOST]")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port to listen on [VORONKA_PORT]")
+    ] = None,
     counters: Annotated[
         Path | None, typer.Option(help="The file where the API processes count requests")
     ] = None,
@@ -81,10 +84,10 @@ def api_worker(
     """One of `voronka run`'s extra API processes: stops when its standard input closes."""
     from cli.api_process import serve_api_worker
 
-    settings = _settings()
+    settings = _settings(host=host, port=port)
     logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     with contextlib.suppress(KeyboardInterrupt):
-        _run(serve_api_worker(settings, fd, counters))
+        _run(serve_api_worker(settings, counters))
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -378,7 +379,8 @@ class Settings(BaseSettings):
     def api_process_count(self) -> int:
         if self.api_workers is not None:
             return self.api_workers
-        if self.telegram_webhook and not self.redis_url:
+        # Only Linux spreads a port's connections over the processes listening on it.
+        if (self.telegram_webhook and not self.redis_url) or not sys.platform.startswith("linux"):
             return 1
         return max(1, min(_usable_cores(), MAX_DEFAULT_API_WORKERS))
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import os
 import re
 import signal
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -96,3 +101,61 @@ def wait_gone(pid: int, limit_s: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+@dataclass(frozen=True)
+class Served:
+    """An answer and the pid of the process that accepted its connection."""
+
+    pid: int
+    status: int
+    headers: dict[str, str]
+
+
+def get_served(port: int, path: str, pids: Iterable[int], headers: dict[str, str]) -> Served:
+    """GET `path` on a connection of its own, and which of `pids` accepted it: looked up while the
+    connection is still open, from the kernel's socket table and the processes' descriptors."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        assert connection.sock is not None
+        inode = _server_side_inode(port, connection.sock.getsockname()[1])
+        owner = next(pid for pid in pids if _holds_socket(pid, inode))
+        return Served(owner, response.status, {k.lower(): v for k, v in response.getheaders()})
+    finally:
+        connection.close()
+
+
+def _server_side_inode(server_port: int, client_port: int) -> str:
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        if (local, remote) == (server_port, client_port):
+            return fields[9]
+    raise AssertionError(f"no server side for the connection from port {client_port}")
+
+
+def _holds_socket(pid: int, inode: str) -> bool:
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if os.readlink(fd) == f"socket:[{inode}]":
+                return True
+    return False
+
+
+def wait_listening(port: int, sockets: int) -> None:
+    """Until `sockets` sockets listen on the port (one per API process)."""
+    deadline = time.monotonic() + START_LIMIT_S
+    while time.monotonic() < deadline:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+        listening = [
+            line
+            for line in lines
+            if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port
+        ]
+        if len(listening) >= sockets:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {sockets} sockets listen on {port} after {START_LIMIT_S} s")

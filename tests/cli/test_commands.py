@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from tests.cli.conftest import Voronka
 
 
@@ -106,3 +108,20 @@ def test_demo_rejects_an_unknown_language(voronka: Voronka) -> None:
     result = voronka("demo", "--language", "fr")
     assert result.returncode == 2
     assert _one_line(result.stderr) == "voronka: --language: use ru or en"
+
+
+def test_a_port_taken_by_another_run_starts_nothing(voronka: Voronka) -> None:
+    """Another `voronka run` listens with SO_REUSEPORT, which would let a second one share its
+    port unnoticed: the second must fail as on any port in use."""
+    with socket.socket() as other:
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = voronka("run", "--port", str(port), VORONKA_API_WORKERS="2")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"voronka: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+    assert "API 2 process started" not in result.stderr
