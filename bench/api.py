@@ -210,6 +210,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on the port: the first API process answers /healthz while the
+    others still start, and a client that connects then has every connection on the first."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1 for line in lines if line.split()[3] == "0A" and int(line.split()[1][-4:], 16) == port
+    )
+
+
 def start_server(
     url: str, folder: Path, settings: Mapping[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
@@ -231,15 +240,20 @@ def start_server(
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
+    workers = env.get("VORONKA_API_WORKERS")
+    processes = load_settings(api_workers=int(workers) if workers else None).api_process_count
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"voronka run exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
         try:
             httpx.get(f"{base}/healthz", timeout=1)
-            return process, base
         except httpx.TransportError:
             time.sleep(0.2)
+            continue
+        if listening_sockets(port) >= processes:
+            return process, base
+        time.sleep(0.2)
     process.kill()
     raise SystemExit("voronka run did not start within 90 s")
 
