@@ -11,7 +11,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -129,11 +129,9 @@ def get_served(port: int, path: str, pids: Iterable[int], headers: dict[str, str
 
 
 def _server_side_inode(server_port: int, client_port: int) -> str:
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+    for local, remote, _state, inode in _tcp_sockets():
         if (local, remote) == (server_port, client_port):
-            return fields[9]
+            return inode
     raise AssertionError(f"no server side for the connection from port {client_port}")
 
 
@@ -149,13 +147,19 @@ def wait_listening(port: int, sockets: int) -> None:
     """Until `sockets` sockets listen on the port (one per API process)."""
     deadline = time.monotonic() + START_LIMIT_S
     while time.monotonic() < deadline:
-        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
-        listening = [
-            line
-            for line in lines
-            if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port
-        ]
-        if len(listening) >= sockets:
+        listening = [local for local, _, state, _ in _tcp_sockets() if state == LISTEN]
+        if listening.count(port) >= sockets:
             return
         time.sleep(0.2)
     raise AssertionError(f"fewer than {sockets} sockets listen on {port} after {START_LIMIT_S} s")
+
+
+LISTEN = "0A"
+
+
+def _tcp_sockets() -> Iterator[tuple[int, int, str, str]]:
+    """The kernel's IPv4 TCP sockets: local port, remote port, state (hex) and inode."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        yield local, remote, fields[3], fields[9]
