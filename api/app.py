@@ -88,7 +88,8 @@ def create_app(
     install_problem_handlers(app)
     install_problem_schema(app)
     app.include_router(health.router)
-    app.include_router(v1.router)
+    for router in v1.ROUTERS:
+        app.include_router(router, prefix=v1.PREFIX)
     if config.telegram_webhook:
         install_telegram_webhook(app, config)
     install_twilio_callbacks(app, config)

@@ -56,7 +56,24 @@ class UtcParameters:
         return await super().execute_query(query, _in_utc(values))  # type: ignore[misc]
 
     async def execute_query_dict(self, query: str, values: list[Any] | None = None) -> Any:
-        return await super().execute_query_dict(query, _in_utc(values))  # type: ignore[misc]
+        _, rows = await self.execute_query(query, values)
+        return rows_as_dicts(rows)
+
+
+def rows_as_dicts(rows: Sequence[sqlite3.Row]) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by column name, in column order.
+
+    Tortoise's `dict(row)` looks every column up by name, comparing it with each column name in
+    turn: on a list page of 50 rows that was a tenth of the request's CPU time (py-spy). The
+    names are read once here instead. A name given twice keeps its first column's value, as
+    `dict(row)` does.
+    """
+    if not rows:
+        return []
+    names = rows[0].keys()
+    if len(set(names)) != len(names):
+        return [dict(row) for row in rows]
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 class ImmediateTransactionWrapper(UtcParameters, SqliteTransactionWrapper):
