@@ -82,8 +82,9 @@ def create_app(
     )
     # Added innermost first: BodyLimit runs before GZip, which runs before Idempotency.
     app.add_middleware(Idempotency)
-    # Level 5: JSON shrinks within a few per cent of level 9 at half the CPU time.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    # Level 3: a list of 50 contacts is 9 % larger than at level 5 (1.74 KB against 1.60 KB of
+    # 22 KB) for two thirds of the CPU time; levels 4 and up switch to zlib's slower matcher.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=3)
     app.add_middleware(BodyLimit, limit_for=body_limit_for)
     install_problem_handlers(app)
     install_problem_schema(app)
