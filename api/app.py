@@ -71,6 +71,10 @@ def create_app(
         summary="CRM for sales teams that live in messengers",
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query_parameters)],
+        # FastAPI's own OpenTelemetry hooks: nothing here sets up a provider, yet with the
+        # library installed (google-api-core needs it) FastAPI asked OpenTelemetry for its
+        # providers on every request to find that out.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = config
     # Both quotas may share one file: their subjects ("user:…", "client-ip:…") never collide.

@@ -52,14 +52,15 @@ class RowsPage(Response):
 
     The route still declares its `PageOut[…]` model, which is the contract. The rows hold
     exactly the item model's fields with JSON-ready values (strings, numbers, lists, dates, UTC
-    datetimes), and orjson writes them as pydantic would (`Z` for UTC): tests compare list rows
-    with the same records read through the model. Validating and serialising 50 rows through
+    datetimes), and orjson writes them as pydantic would (`Z` for UTC), or they are that JSON
+    already (`orjson.Fragment`, written by SQLite): tests compare list rows with the same records
+    read through the model. Validating and serialising 50 rows through
     pydantic was a quarter of the request's CPU.
     """
 
     media_type = "application/json"
 
-    def __init__(self, page: Page[dict[str, Any]]) -> None:
+    def __init__(self, page: Page[dict[str, Any]] | Page[orjson.Fragment]) -> None:
         body = {"items": page.items, "next_cursor": encode_cursor(page.next_after)}
         super().__init__(orjson.dumps(body, option=orjson.OPT_UTC_Z))
 

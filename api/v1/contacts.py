@@ -26,7 +26,7 @@ from models.queries.contacts import (
     LIST_COLUMNS,
     ContactFilters,
     get_contact,
-    list_contacts,
+    list_contacts_as_json,
 )
 
 router = APIRouter(prefix="/contacts", tags=["contacts"], responses=problem_responses(401))
@@ -118,7 +118,7 @@ async def list_(
     limit: Limit = DEFAULT_PAGE_SIZE,
 ) -> RowsPage:
     filters = ContactFilters(owner_id, office_id, company_id, updated_since, q)
-    return RowsPage(await list_contacts(actor, filters, sort, decode_cursor(cursor), limit))
+    return RowsPage(await list_contacts_as_json(actor, filters, sort, decode_cursor(cursor), limit))
 
 
 @router.post(

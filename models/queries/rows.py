@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -21,8 +21,10 @@ from tortoise import connections
 from tortoise.fields import (
     BigIntField,
     CharField,
+    DateField,
     DatetimeField,
     IntField,
+    JSONField,
     SmallIntField,
     TextField,
 )
@@ -107,6 +109,12 @@ def _converters(model: type[Model]) -> dict[str, Callable[[Any], Any]]:
     }
 
 
+def decoded_value(model: type[Model], name: str, value: Any) -> Any:
+    """One stored value of `model`'s field `name` as the field gives it."""
+    convert = _converters(model).get(name)
+    return convert(value) if convert is not None else value
+
+
 def decoded(model: type[Model], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of `model`'s table with values as its fields give them (Tortoise's own converters)."""
     converters = _converters(model)
@@ -114,3 +122,33 @@ def decoded(model: type[Model], rows: list[dict[str, Any]]) -> list[dict[str, An
         for name in row.keys() & converters.keys():
             row[name] = converters[name](row[name])
     return rows
+
+
+def _sqlite_json_value(field: Any, column: str) -> str:
+    """SQLite: the stored value of `field` at `column` as the API writes it in JSON."""
+    if isinstance(field, DatetimeField):
+        # Stored as Python's ISO text of the UTC moment (`_moment`); written as pydantic writes
+        # it: "T", microseconds only when there are any, "Z".
+        fraction = f"CASE WHEN substr({column}, 20, 1) = '.' THEN substr({column}, 20, 7) END"
+        fraction = f"coalesce({fraction}, '')"
+        return f"strftime('%Y-%m-%dT%H:%M:%S', {column}) || {fraction} || 'Z'"
+    if isinstance(field, JSONField):
+        return f"json({column})"
+    if isinstance(field, (DateField, RelationalField, *_PLAIN_FIELDS)):
+        return column
+    raise TypeError(f"{field.model_field_name}: no JSON form on SQLite")
+
+
+def sqlite_json_object(
+    model: type[Model], table: str, names: Iterable[str], lists: Mapping[str, str]
+) -> str:
+    """SQLite: a `json_object(…)` of the `names` of `model` read as `table`, plus `lists`, JSON
+    arrays by name (`json_list`): a row written as JSON by SQLite itself, as the API writes it.
+    Call after Tortoise is initialised."""
+    projection, fields = model._meta.fields_db_projection, model._meta.fields_map
+    values = []
+    for name in names:
+        column = f'{table}."{projection[name]}"'
+        values.append(f"'{name}', {_sqlite_json_value(fields[name], column)}")
+    values += [f"'{name}', json({sql})" for name, sql in lists.items()]
+    return f"json_object({', '.join(values)})"

@@ -3,10 +3,13 @@ language the client's messages are written in."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
 from models.channels import use_channels
+from models.clock import FrozenClock, use_clock
 from models.entities import AuditEntry, Channel, Office, OutboundMessage, Role, User
 from models.ops.templates import install_default_templates
 from tests.api.v1.conftest import PASSWORD, headers_for
@@ -215,6 +218,35 @@ async def test_list_rows_equal_the_cards_with_phones_and_emails_in_order(
     assert listed.json()["items"] == [first, second]
     assert (first["phones"], first["emails"]) == (phones, emails)
     assert (second["phones"], second["emails"]) == ([], [])
+
+
+async def test_list_rows_equal_the_cards_for_every_kind_of_value(
+    client: httpx.AsyncClient, headers: dict[str, str]
+) -> None:
+    """On SQLite the list's rows are written as JSON by SQLite and the card by pydantic: dates,
+    moments (one on a whole second, which has no fraction), JSON lists, nulls and text that
+    needs escaping read the same from both."""
+    with use_clock(FrozenClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))):
+        full = await _create(
+            client,
+            headers,
+            middle_name="Сергеевич",
+            position="Главный инженер",
+            birthday="1990-05-17",
+            notes='Сказал: "перезвонить"\nпосле 15:00 \\ <b>&</b> 🙂',
+            preferred_channels=["email", "telegram"],
+            language="en",
+            phones=["+79165550003"],
+            emails=["ivan@corp.test"],
+        )
+    assert full.status_code == 201, full.text
+    sparse = (await _create(client, headers, first_name="Анна")).json()
+
+    listed = await client.get("/v1/contacts", params={"sort": "id"}, headers=headers)
+
+    assert listed.json()["items"] == [full.json(), sparse]
+    assert full.json()["created_at"] == "2026-03-01T09:00:00Z"
+    assert (sparse["birthday"], sparse["language"]) == (None, None)
 
 
 async def test_the_message_language_is_created_read_and_listed(
