@@ -15,6 +15,9 @@ from starlette.exceptions import HTTPException
 
 from models.errors import PreconditionFailed
 
+# Versions are 32-bit integer columns on PostgreSQL (`Versioned.version`).
+MAX_VERSION = 2**31 - 1
+
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = f'"{version}"'
@@ -30,7 +33,9 @@ class IfMatch:
         if self.raw is None:
             raise HTTPException(428, detail="If-Match required")
         tag = self.raw.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit():
+        # Only ASCII digits ("²".isdigit() too), and no more than the version column holds: a
+        # larger number matches no record, and the database would refuse it as a parameter.
+        if not (tag.isascii() and tag.isdigit()) or int(tag) > MAX_VERSION:
             raise PreconditionFailed()
         return int(tag)
 
