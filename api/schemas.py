@@ -11,6 +11,8 @@ from annotated_types import Ge, Le
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
 
+from models.rules.digits import MAX_ID
+
 
 class Input(BaseModel):
     """A request body: unknown fields are rejected, never silently dropped (mass assignment), and
@@ -77,7 +79,6 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-MAX_ID = 2_147_483_647
 # Every id in the API: a positive 32-bit integer, as the database stores them. Bounded here so an
 # absurd id is a 422 naming the field, not a database error.
 Id = Annotated[int, Ge(1), Le(MAX_ID)]

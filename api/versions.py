@@ -14,9 +14,7 @@ from fastapi import Depends, Header, Response
 from starlette.exceptions import HTTPException
 
 from models.errors import PreconditionFailed
-
-# Versions are 32-bit integer columns on PostgreSQL (`Versioned.version`).
-MAX_VERSION = 2**31 - 1
+from models.rules.digits import MAX_ID, ascii_digits
 
 
 def set_etag(response: Response, version: int) -> None:
@@ -33,9 +31,9 @@ class IfMatch:
         if self.raw is None:
             raise HTTPException(428, detail="If-Match required")
         tag = self.raw.strip().removeprefix("W/").strip('"')
-        # Only ASCII digits ("²".isdigit() too), and no more than the version column holds: a
-        # larger number matches no record, and the database would refuse it as a parameter.
-        if not (tag.isascii() and tag.isdigit()) or int(tag) > MAX_VERSION:
+        # No more than the version column holds: a larger number matches no record, and the
+        # database would refuse it as a parameter.
+        if not ascii_digits(tag) or int(tag) > MAX_ID:
             raise PreconditionFailed()
         return int(tag)
 

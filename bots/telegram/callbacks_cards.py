@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
-MAX_ID = 2**31 - 1
+from models.rules.digits import MAX_ID
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Version = Annotated[int, Field(ge=1, le=MAX_ID)]
 View = Literal["card", "tasks", "history"]

@@ -41,6 +41,7 @@ from models.ops.tasks import create_task
 from models.ops.user_notices import Notice, notify_user
 from models.queries.heads import nearest_head
 from models.queries.kpi import Whose, measure
+from models.rules.digits import MAX_BIGINT, ascii_digits
 from models.rules.kpi import MONEY_METRICS, Period, Reading, Thresholds, month_of, read
 from models.rules.kpi import threshold_problems as _threshold_problems
 from models.rules.money import CURRENCIES, from_minor, parse_amount
@@ -69,6 +70,7 @@ _NOT_A_MONTH = Text(
 _PLAN_EXISTS = Text("План на этот месяц уже есть.", "There is already a plan for this month.")
 _BAD_CHOICE = Text("Недопустимое значение.", "Not an allowed value.")
 _BAD_COUNT = Text("Нужно целое число не меньше 0.", "A whole number of at least 0 is needed.")
+_TOO_LARGE = Text("Слишком большое число.", "The number is too large.")
 _THRESHOLDS = {
     "negative": Text("Порог не может быть отрицательным.", "A threshold cannot be negative."),
     "above_warning": Text(
@@ -144,10 +146,14 @@ def _target(metric: KpiMetric | None, raw: Any, currency: str, errors: FieldErro
         return None
     if metric in MONEY_METRICS:
         return parse_amount(raw, currency, errors, "target")
-    if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not isinstance(raw, int | str) or not ascii_digits(text):
         errors.add("target", "not_a_count", _BAD_COUNT)
         return None
-    return int(str(raw).strip())
+    if int(text) > MAX_BIGINT:
+        errors.add("target", "too_large", _TOO_LARGE)
+        return None
+    return int(text)
 
 
 def _metric(raw: Any, errors: FieldErrors) -> KpiMetric | None:

@@ -13,10 +13,10 @@ from models.entities import Company, Contact, Deal
 from models.errors import NotFound
 from models.ops.duplicates import contact_label
 from models.queries.fulltext import search
+from models.rules.digits import MAX_ID
 from models.scope import get_visible, visible
 
 KINDS = ("contact", "company", "deal")
-MAX_ID = 2**31 - 1  # ids are 32-bit: a bigger one never names a row (and PostgreSQL refuses it)
 _MODELS: dict[str, type[Model]] = {"contact": Contact, "company": Company, "deal": Deal}
 
 

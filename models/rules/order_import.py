@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from models.entities.enums import OrderStatus
 from models.errors import FieldError, FieldErrors, ValidationFailed
+from models.rules.digits import MAX_ID, ascii_digits
 from models.rules.emails import InvalidEmail, normalize_email
 from models.rules.phones import InvalidPhone, normalize_phone
 from models.rules.requisites import check_requisites
@@ -21,7 +22,6 @@ from models.text import Text
 
 NUMBER_LENGTH = 64  # Order.number
 COMMENT_LENGTH = 500  # OrderStatusChange.comment
-MAX_ID = 2_147_483_647
 
 # The columns of the file, by field, under the names 1C, web shops and people give them.
 # Compared after `header_key`: case, ё/е, spaces and a trailing colon do not matter.
@@ -254,7 +254,7 @@ def check_line(values: Mapping[str, str], errors: FieldErrors) -> OrderLine:
     inn, _, _ = check_requisites(values.get("inn", "").strip() or None, None, None, errors)
     deal_id = None
     if raw_deal := values.get("deal_id", "").strip():
-        if raw_deal.isdigit() and 0 < int(raw_deal) <= MAX_ID:
+        if ascii_digits(raw_deal) and 0 < int(raw_deal) <= MAX_ID:
             deal_id = int(raw_deal)
         else:
             errors.add("deal_id", "not_a_number", _BAD_ID)

@@ -6,6 +6,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.ru import inn as stdnum_inn
 
 from models.errors import FieldErrors
+from models.rules.digits import ascii_digits
 from models.text import Text
 
 _INN_BAD = Text(
@@ -37,10 +38,10 @@ def valid_inn(raw: str) -> str | None:
 
 def valid_kpp(raw: str) -> str | None:
     value = _digits(raw).upper()
-    if len(value) != 9 or not (value[:4].isdigit() and value[6:].isdigit()):
+    if len(value) != 9 or not (ascii_digits(value[:4]) and ascii_digits(value[6:])):
         return None
     middle = value[4:6]
-    if not all(ch.isdigit() or "A" <= ch <= "Z" for ch in middle):
+    if not all(ascii_digits(ch) or "A" <= ch <= "Z" for ch in middle):
         return None
     return value
 
@@ -50,7 +51,7 @@ def valid_ogrn(raw: str) -> str | None:
     mod 13, then mod 10). Checked here because python-stdnum skips the final mod 10 for OGRNIP
     and so refuses about a quarter of real ones."""
     value = _digits(raw)
-    if not value.isdigit() or len(value) not in (13, 15) or value[0] == "0":
+    if not ascii_digits(value) or len(value) not in (13, 15) or value[0] == "0":
         return None
     modulus = 11 if len(value) == 13 else 13
     check = int(value[:-1]) % modulus % 10

@@ -39,6 +39,7 @@ from twilio.rest import Client
 
 from models.channels import DeliveryResult
 from models.clock import now
+from models.rules.digits import ascii_digits
 from models.settings import Settings
 from schedulers.channels.pacing import Pacer
 
@@ -81,7 +82,7 @@ def retry_after_of(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if ascii_digits(value):
         return float(value)
     try:
         at = parsedate_to_datetime(value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from tests.cli.conftest import Voronka
 
 
@@ -80,8 +82,9 @@ def test_createuser_reports_every_problem_and_writes_nothing(voronka: Voronka) -
     assert _one_line(taken.stderr) == "voronka: email: Этот адрес уже занят."
 
 
-def test_createuser_in_an_unknown_office(voronka: Voronka) -> None:
-    result = voronka("createuser", "--email", "a@b.test", "--name", "A", "--office", "Марс")
+@pytest.mark.parametrize("office", ["Марс", "²", "9" * 30])
+def test_createuser_in_an_unknown_office(voronka: Voronka, office: str) -> None:
+    result = voronka("createuser", "--email", "a@b.test", "--name", "A", "--office", office)
     assert result.returncode == 2
     assert _one_line(result.stderr).startswith("voronka: office: Такого офиса нет.")
 

@@ -196,6 +196,7 @@ def test_retry_after_is_seconds_or_an_http_date() -> None:
     assert retry_after_of("17") == 17.0
     assert retry_after_of(None) is None
     assert retry_after_of("soon") is None
+    assert retry_after_of("²") is None
     later = T0 + timedelta(seconds=90)
     assert retry_after_of(later.strftime("%a, %d %b %Y %H:%M:%S GMT")) == 90.0
     assert retry_after_of("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0

@@ -93,6 +93,18 @@ async def test_interactions_count_by_kind_for_their_author(org: Org) -> None:
     assert await measure(KpiMetric.CALLS, Whose(user_id=org.colleague.user_id), march) == 0
 
 
+@pytest.mark.parametrize(("target", "code"), [("²", "not_a_count"), ("9" * 30, "too_large")])
+async def test_a_count_target_is_ascii_digits_a_column_can_hold(
+    org: Org, target: str, code: str
+) -> None:
+    with pytest.raises(ValidationFailed) as bad:
+        await create_plan(
+            org.head,
+            {"user_id": org.manager.user_id, "metric": "calls", "target": target, **MARCH},
+        )
+    assert error_codes(bad.value) == {"target": code}
+
+
 async def test_plans_are_monthly_one_per_person_and_set_by_heads(org: Org) -> None:
     plan = await create_plan(
         org.head,

@@ -108,7 +108,8 @@ def test_valid_kpp(kpp: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "kpp", ["77360100", "7736010011", "ABCD01001", "7736ЖЖ001", "7736-1001", "77360100X", ""]
+    "kpp",
+    ["77360100", "7736010011", "ABCD01001", "7736ЖЖ001", "7736-1001", "77360100X", "", "²" * 9],
 )
 def test_invalid_kpp(kpp: str) -> None:
     assert valid_kpp(kpp) is None
@@ -132,6 +133,7 @@ def test_valid_ogrn(ogrn: str) -> None:
         "10277001321950",  # 14 digits
         "304500116000158",  # OGRNIP check digit
         "504500116000157",  # an OGRNIP starts with 3 or 4
+        "1" + "²" * 12,  # str.isdigit() takes "²", int() does not
     ],
 )
 def test_invalid_ogrn(ogrn: str) -> None:
