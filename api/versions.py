@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Response
 from starlette.exceptions import HTTPException
 
 from models.errors import PreconditionFailed
-from models.rules.digits import MAX_ID, ascii_digits
+from models.rules.digits import MAX_ID, whole_number
 
 
 def set_etag(response: Response, version: int) -> None:
@@ -33,9 +33,9 @@ class IfMatch:
         tag = self.raw.strip().removeprefix("W/").strip('"')
         # No more than the version column holds: a larger number matches no record, and the
         # database would refuse it as a parameter.
-        if not ascii_digits(tag) or int(tag) > MAX_ID:
+        if (number := whole_number(tag, MAX_ID)) is None:
             raise PreconditionFailed()
-        return int(tag)
+        return number
 
 
 async def if_match(

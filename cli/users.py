@@ -10,7 +10,7 @@ from models.ops.org import create_user
 from models.ops.sessions import find_user
 from models.ops.telegram_link import TelegramLink, TelegramNotConfigured, issue_telegram_link
 from models.passwords import one_time_password
-from models.rules.digits import MAX_ID, ascii_digits
+from models.rules.digits import MAX_ID, whole_number
 from models.text import Text
 
 _NO_USER = Text(
@@ -26,8 +26,9 @@ _NO_OFFICE = Text(
 async def _find_office(reference: str | None, timezone: str, language: str) -> Office:
     if reference is None:
         return await ensure_top_office(timezone, language)
-    by_id = ascii_digits(reference) and int(reference) <= MAX_ID
-    office = await Office.get_or_none(**({"id": int(reference)} if by_id else {"name": reference}))
+    office_id = whole_number(reference, MAX_ID)
+    by = {"id": office_id} if office_id is not None else {"name": reference}
+    office = await Office.get_or_none(**by)
     if office is None:
         raise ValidationFailed([FieldError("office", "not_found", _NO_OFFICE)])
     return office

@@ -9,6 +9,8 @@ from typing import Literal
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from models.rules.digits import MAX_ID
+
 
 class LanguageChoice(CallbackData, prefix="lang"):
     language: str
@@ -33,7 +35,7 @@ class ReminderAction(CallbackData, prefix="rmd"):
     as "rmd:<act>:<task id>"): Done, +1 h or Tomorrow on task `id`."""
 
     act: Literal["done", "hour", "tmrw"]
-    id: int = Field(ge=1, le=2**31 - 1)
+    id: int = Field(ge=1, le=MAX_ID)
 
 
 class HandoverChoice(CallbackData, prefix="ho"):

@@ -41,7 +41,7 @@ from bots.telegram.app import build_dispatcher
 from models.entities import User
 from models.errors import DomainError
 from models.ops.sessions import find_user
-from models.rules.digits import ascii_digits
+from models.rules.digits import whole_number
 from models.settings import Settings
 from models.text import Text
 
@@ -221,7 +221,7 @@ async def chat_as(settings: Settings, login: str, read: Read, write: Write) -> N
             break
         if not text:
             continue
-        if ascii_digits(text) and int(text) <= len(screen.buttons):
+        if whole_number(text, len(screen.buttons)) is not None:
             update = _press(screen, person, text)
         else:
             update = _typed(screen, person, text.removeprefix("="))

@@ -28,9 +28,9 @@ from models.entities import Deal, Task
 from models.queries.paging import Page
 from models.queries.tasks import MY_TASKS_DATED, MY_TASKS_UNDATED
 from models.queries.today import MyDay
+from models.rules.digits import MAX_ID
 from models.text import Text
 
-MAX_ID = 2_147_483_647  # ids are 32-bit: a bigger one is forged
 MAX_MICROS = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z in microseconds
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 10  # tasks per /tasks message

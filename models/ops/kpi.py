@@ -41,7 +41,7 @@ from models.ops.tasks import create_task
 from models.ops.user_notices import Notice, notify_user
 from models.queries.heads import nearest_head
 from models.queries.kpi import Whose, measure
-from models.rules.digits import MAX_BIGINT, ascii_digits
+from models.rules.digits import MAX_BIGINT, ascii_digits, whole_number
 from models.rules.kpi import MONEY_METRICS, Period, Reading, Thresholds, month_of, read
 from models.rules.kpi import threshold_problems as _threshold_problems
 from models.rules.money import CURRENCIES, from_minor, parse_amount
@@ -150,10 +150,9 @@ def _target(metric: KpiMetric | None, raw: Any, currency: str, errors: FieldErro
     if isinstance(raw, bool) or not isinstance(raw, int | str) or not ascii_digits(text):
         errors.add("target", "not_a_count", _BAD_COUNT)
         return None
-    if int(text) > MAX_BIGINT:
+    if (count := whole_number(text, MAX_BIGINT)) is None:
         errors.add("target", "too_large", _TOO_LARGE)
-        return None
-    return int(text)
+    return count
 
 
 def _metric(raw: Any, errors: FieldErrors) -> KpiMetric | None:

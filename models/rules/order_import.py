@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from models.entities.enums import OrderStatus
 from models.errors import FieldError, FieldErrors, ValidationFailed
-from models.rules.digits import MAX_ID, ascii_digits
+from models.rules.digits import MAX_ID, whole_number
 from models.rules.emails import InvalidEmail, normalize_email
 from models.rules.phones import InvalidPhone, normalize_phone
 from models.rules.requisites import check_requisites
@@ -254,9 +254,8 @@ def check_line(values: Mapping[str, str], errors: FieldErrors) -> OrderLine:
     inn, _, _ = check_requisites(values.get("inn", "").strip() or None, None, None, errors)
     deal_id = None
     if raw_deal := values.get("deal_id", "").strip():
-        if ascii_digits(raw_deal) and 0 < int(raw_deal) <= MAX_ID:
-            deal_id = int(raw_deal)
-        else:
+        deal_id = whole_number(raw_deal, MAX_ID) or None  # 0 names no deal
+        if deal_id is None:
             errors.add("deal_id", "not_a_number", _BAD_ID)
     return OrderLine(
         number=number,
