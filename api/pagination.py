@@ -54,8 +54,8 @@ class RowsPage(Response):
     exactly the item model's fields with JSON-ready values (strings, numbers, lists, dates, UTC
     datetimes), and orjson writes them as pydantic would (`Z` for UTC), or they are that JSON
     already (`orjson.Fragment`, written by SQLite): tests compare list rows with the same records
-    read through the model. Validating and serialising 50 rows through
-    pydantic was a quarter of the request's CPU.
+    read through the model. Validating and serialising 50 rows through pydantic was a quarter of
+    the request's CPU.
     """
 
     media_type = "application/json"
